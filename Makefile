@@ -1,0 +1,56 @@
+# Quick start (see README):
+#   make lab    set everything up and open the course in JupyterLab on notebook 0
+#   make test   set everything up and run the whole test suite
+#
+# Everything lives in .venv; Python 3.11 and pip are all that is needed.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FIRST_NOTEBOOK := notebooks/00_start_here.ipynb
+
+.PHONY: lab test install install-dev browser flashcards checkpoint benchmark claims clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+
+# Stamps re-run pip only when the requirement files change.
+$(VENV)/.learner-stamp: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-stamp: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -r requirements-dev.txt
+	$(BIN)/python -m pip install --no-deps -e .
+	touch $(VENV)/.learner-stamp $@
+
+install: $(VENV)/.learner-stamp
+
+install-dev: $(VENV)/.dev-stamp
+
+lab: install
+	$(BIN)/jupyter lab $(FIRST_NOTEBOOK)
+
+# The browser tests need Debian's chromium; this installs it when missing (as root, or with sudo).
+browser:
+	@sh scripts/ensure-chromium.sh
+
+test: install-dev browser
+	$(BIN)/python -m pytest
+
+flashcards: install
+	$(BIN)/python -m helpers.flashcards print --out flashcards/flashcards.pdf
+
+checkpoint: install
+	$(BIN)/python -m helpers.pretrain --preset course --out checkpoints/course.pt
+
+benchmark: install-dev
+	$(BIN)/python benchmarks/bench_core.py
+
+claims: install-dev
+	$(BIN)/python benchmarks/claims.py
+
+clean-venv:
+	rm -rf $(VENV)

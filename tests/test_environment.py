@@ -1,0 +1,93 @@
+"""The set-up files agree with each other: pins, the conda route and the Makefile's quick start."""
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PIN = re.compile(r"^([A-Za-z0-9_.\-]+)==([0-9][0-9A-Za-z.+\-]*)$")
+
+
+def requirement_lines(path: Path) -> list[str]:
+    lines = []
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line:
+            lines.append(line)
+    return lines
+
+
+def test_learner_requirements_are_all_pinned_and_torch_is_the_cpu_pin():
+    pins = {}
+    for line in requirement_lines(ROOT / "requirements.txt"):
+        match = PIN.match(line)
+        assert match, f"requirements.txt line {line!r} is not pinned with =="
+        pins[match.group(1).lower()] = match.group(2)
+    assert pins["torch"] == "2.13.0"
+    for core in ("jupyterlab", "ipywidgets", "matplotlib", "nbval", "tqdm", "pytest"):
+        assert core in pins, f"{core} missing from requirements.txt"
+
+
+def test_dev_requirements_extend_the_learner_ones_and_are_pinned():
+    lines = requirement_lines(ROOT / "requirements-dev.txt")
+    assert "-r requirements.txt" in lines
+    for line in lines:
+        if line.startswith("-r"):
+            continue
+        assert PIN.match(line), f"requirements-dev.txt line {line!r} is not pinned with =="
+    names = {PIN.match(l).group(1).lower() for l in lines if not l.startswith("-r")}
+    assert "torch" not in names, "torch must be pinned once, in requirements.txt"
+
+
+def test_installed_versions_match_the_pins():
+    from importlib.metadata import version
+
+    for line in requirement_lines(ROOT / "requirements.txt") + requirement_lines(ROOT / "requirements-dev.txt"):
+        match = PIN.match(line)
+        if not match:
+            continue
+        name, pinned = match.groups()
+        installed = version(name).split("+")[0]
+        assert installed == pinned, f"{name}: installed {installed}, pinned {pinned}"
+
+
+def test_conda_environment_installs_the_same_pinned_requirements():
+    import yaml  # PyYAML, pinned in requirements-dev.txt
+
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    assert "python=3.11" in deps
+    assert "pip" in deps
+    pip_sections = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
+    assert pip_sections == [["-r requirements.txt"]], (
+        "environment.yml must install exactly the pinned requirements.txt through pip, "
+        "so the conda and venv routes cannot drift apart"
+    )
+    # conda resolves -r paths relative to the yml file; the file must be beside it.
+    assert (ROOT / "requirements.txt").is_file()
+    # No conda package may shadow a pinned pip package (conda would install a different build).
+    conda_names = {re.split(r"[=<>]", d)[0] for d in deps if isinstance(d, str)}
+    assert conda_names <= {"python", "pip"}
+
+
+def test_readme_quick_start_is_two_commands_that_exist_in_the_makefile():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Quick start.*?```(?:sh|bash)?\n(.*?)```", readme, re.S)
+    assert block, "README needs a '## Quick start' section with a code block"
+    commands = [l.strip() for l in block.group(1).splitlines() if l.strip() and not l.strip().startswith("#")]
+    after_clone = [c for c in commands if not c.startswith(("git clone", "cd "))]
+    assert after_clone == ["make lab", "make test"], after_clone
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lab:", makefile, re.M) and re.search(r"^test:", makefile, re.M)
+    assert "notebooks/00_start_here.ipynb" in makefile
+    assert (ROOT / "notebooks" / "00_start_here.ipynb").is_file()
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test\b", ci, re.M)
+
+
+def test_python_version_is_supported():
+    assert sys.version_info >= (3, 11)
