@@ -1,0 +1,150 @@
+"""The quiz and flashcard files load, cover the curriculum, and bad entries give clear errors."""
+import re
+import textwrap
+
+import pytest
+
+from helpers.content import (HEAD_CHOICES, ContentError, MultipleChoiceQuestion, SelfCheckQuestion,
+                             load_deck, load_quiz, load_quiz_bank, to_html)
+
+
+def test_course_content_loads_with_the_required_counts():
+    bank = load_quiz_bank()
+    kinds = [q.kind for q in bank.questions]
+    assert kinds.count("self_check") == 6
+    assert kinds.count("pick_head") == 5
+    assert kinds.count("multiple_choice") >= 10
+    assert len(load_deck()) == 12
+    assert [t.notebook for t in bank.topics.values()] == [1, 2, 3, 4, 5]
+
+
+def test_every_notebook_topic_has_questions_and_filters_work():
+    bank = load_quiz_bank()
+    for key, topic in bank.topics.items():
+        by_topic = load_quiz(key)
+        assert by_topic, key
+        assert by_topic == load_quiz(notebook=topic.notebook)
+        assert all(q.topic == key for q in by_topic)
+    assert len(load_quiz()) == len(bank.questions)
+    assert all(isinstance(q, SelfCheckQuestion) for q in load_quiz(kind="self_check"))
+
+
+def test_pick_the_head_answers_match_the_curriculum():
+    expected = {"pick-head-sentiment": "[CLS] output", "pick-head-qa": "per-token outputs",
+                "pick-head-ner": "per-token outputs", "pick-head-topic": "[CLS] output",
+                "pick-head-paraphrase": "[CLS] output"}
+    got = {q.id: q.choices[q.correct_indices[0]].text for q in load_quiz(kind="pick_head")}
+    assert got == expected
+    for q in load_quiz(kind="pick_head"):
+        assert tuple(c.text for c in q.choices) == HEAD_CHOICES
+        assert all(c.feedback for c in q.choices)
+
+
+def _all_text():
+    parts = []
+    for q in load_quiz():
+        parts += [q.question]
+        if isinstance(q, MultipleChoiceQuestion):
+            parts += [q.explanation] + [c.text + " " + c.feedback for c in q.choices]
+        else:
+            parts.append(q.model_answer)
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("fact", [
+    r"no causal mask", r"cop(y|ies|ying)", r"15%", r"80%", r"10%", r"\[CLS\], \[SEP\]",
+    r"ORIGINAL token", r"-100", r"next_sentence_label = 0 when B follows A, and 1 when B\s+is random",
+    r"segment A", r"RoBERTa dropped NSP", r"unlabeled", r"once per model release",
+    r"one linear layer", r"freeze", r"hundreds to thousands", r"teddy bear", r"head decides the task",
+    r"telescope", r"barks", r"position 0", r"two linear heads",
+])
+def test_quiz_covers_curriculum_fact(fact):
+    assert re.search(fact, _all_text()), fact
+
+
+def test_nsp_label_convention_is_the_hugging_face_one():
+    q = next(q for q in load_quiz("nsp") if q.id == "nsp-pairs-and-labels")
+    right = q.choices[q.correct_indices[0]].text
+    assert "real next sentence (label 0)" in right and "random sentence (label 1)" in right
+
+
+def _write(tmp_path, text, name="quiz.toml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+GOOD_TOPIC = """
+[topics.mlm]
+notebook = 2
+title = "MLM"
+"""
+
+
+@pytest.mark.parametrize("body, problem", [
+    ("""[[question]]\nid = "q1"\nkind = "multiple_choice"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
+[[question.choices]]\ntext = "a"\ncorrect = false\nfeedback = "f"\n
+[[question.choices]]\ntext = "b"\ncorrect = false\nfeedback = "f"\n""", "no choice is marked correct"),
+    ("""[[question]]\nid = "q1"\nkind = "essay"\ntopic = "mlm"\nquestion = "?"\n""", "field 'kind' is 'essay'"),
+    ("""[[question]]\nid = "q1"\nkind = "self_check"\ntopic = "nsp"\nquestion = "?"\nmodel_answer = "a"\n""",
+     "topic 'nsp' is not in [topics]"),
+    ("""[[question]]\nid = "q1"\nkind = "self_check"\ntopic = "mlm"\nquestion = "?"\n""",
+     "missing required field(s) model_answer"),
+    ("""[[question]]\nid = "q1"\nkind = "self_check"\ntopic = "mlm"\nquestion = "?"\nmodel_answer = "a"\nanwser = "x"\n""",
+     "unknown field(s) anwser"),
+    ("""[[question]]\nid = "q1"\nkind = "self_check"\ntopic = "mlm"\nquestion = "  "\nmodel_answer = "a"\n""",
+     "field 'question' must be non-empty text"),
+    ("""[[question]]\nid = "q1"\nkind = "pick_head"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
+[[question.choices]]\ntext = "CLS"\ncorrect = true\nfeedback = "f"\n
+[[question.choices]]\ntext = "tokens"\ncorrect = false\nfeedback = "f"\n""", "must have exactly the choices"),
+    ("""[[question]]\nid = "q1"\nkind = "multiple_choice"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
+[[question.choices]]\ntext = "a"\ncorrect = "yes"\nfeedback = "f"\n
+[[question.choices]]\ntext = "b"\ncorrect = false\nfeedback = "f"\n""", "choices[0].correct must be true or false"),
+])
+def test_malformed_quiz_entry_names_file_entry_and_problem(tmp_path, body, problem):
+    good = """[[question]]\nid = "fine"\nkind = "self_check"\ntopic = "mlm"\nquestion = "?"\nmodel_answer = "a"\n"""
+    path = _write(tmp_path, GOOD_TOPIC + good + body)
+    with pytest.raises(ContentError) as err:
+        load_quiz_bank(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert "id='q1'" in message and "#2" in message  # the entry, by id and position
+    assert problem in message
+    assert isinstance(err.value, ValueError)
+
+
+def test_duplicate_ids_and_bad_toml_and_missing_file(tmp_path):
+    sc = """[[question]]\nid = "same"\nkind = "self_check"\ntopic = "mlm"\nquestion = "?"\nmodel_answer = "a"\n"""
+    with pytest.raises(ContentError, match="'same' is used twice"):
+        load_quiz_bank(_write(tmp_path, GOOD_TOPIC + sc + sc))
+    with pytest.raises(ContentError, match="not valid TOML"):
+        load_quiz_bank(_write(tmp_path, "[[question]\n"))
+    with pytest.raises(ContentError, match="file not found"):
+        load_quiz_bank(tmp_path / "nope.toml")
+
+
+def test_malformed_card_names_the_card(tmp_path):
+    path = _write(tmp_path, """
+        [[card]]
+        id = "ok"
+        topic = "t"
+        front = "f"
+        back = "b"
+
+        [[card]]
+        id = "broken"
+        topic = "t"
+        front = "f"
+        """, "deck.toml")
+    with pytest.raises(ContentError, match=r"deck\.toml: \[\[card\]\] entry \(id='broken', #2\): missing required field\(s\) back"):
+        load_deck(path)
+
+
+def test_load_quiz_rejects_unknown_topic_with_a_clear_message():
+    with pytest.raises(ValueError, match=r"topic='mlmm' is not allowed: it must be one of 'next_token', 'mlm'"):
+        load_quiz("mlmm")
+
+
+def test_to_html_escapes_and_splits_paragraphs():
+    assert to_html('a <script>alert("x")</script>\nb & c') == \
+        "<p>a &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p><p>b &amp; c</p>"

@@ -1,0 +1,206 @@
+"""Flashcards: Leitner scheduling, the widget, the printed PDF/HTML, and the command line."""
+import re
+import subprocess
+import sys
+
+import pytest
+from pypdf import PdfReader
+
+from helpers.content import Flashcard, load_deck
+from helpers.flashcards import (MIN_FONT_PT, PAPERS, FlashcardDeck, PageLayout, PrintButton, card_page,
+                                due_boxes, main, practice_queue, print_flashcards, requeue, write_html,
+                                write_pdf)
+from helpers.progress import ProgressStore
+
+EVIL = '<script>alert("owned")</script>'
+
+
+@pytest.fixture(autouse=True)
+def progress_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("BERT_COURSE_PROGRESS", str(tmp_path / "progress.json"))
+
+
+def norm(text):
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# ---------------------------------------------------------------- scheduling
+
+def test_due_boxes_follow_powers_of_two():
+    assert [due_boxes(r) for r in (1, 2, 3, 4, 8, 16)] == [[1], [1, 2], [1], [1, 2, 3], [1, 2, 3, 4],
+                                                          [1, 2, 3, 4, 5]]
+    with pytest.raises(ValueError, match="round_number=0 is not allowed"):
+        due_boxes(0)
+
+
+def test_practice_queue_lowest_box_first_and_seeded():
+    ids = [f"c{i}" for i in range(8)]
+    boxes = {"c0": 2, "c1": 3, "c2": 1}  # the rest have never been seen: box 1
+    queue = practice_queue(ids, boxes, round_number=2, seed=0)
+    assert "c1" not in queue  # box 3 rests in round 2
+    assert queue[-1] == "c0" and set(queue[:-1]) == set(ids) - {"c0", "c1"}
+    assert queue == practice_queue(ids, boxes, round_number=2, seed=0)
+    assert queue != practice_queue(ids, boxes, round_number=2, seed=1)
+    # nothing due this round: practise the lowest boxes instead of showing nothing
+    assert practice_queue(["a", "b"], {"a": 3, "b": 4}, round_number=1) == ["a"]
+
+
+def test_missed_card_comes_back_sooner():
+    assert requeue(["a", "b", "c", "d"], knew=True) == ["b", "c", "d"]
+    assert requeue(["a", "b", "c", "d"], knew=False) == ["b", "c", "a", "d"]
+    assert requeue(["a", "b"], knew=False) == ["b", "a"]
+    with pytest.raises(ValueError, match="queue=\\[\\]"):
+        requeue([], knew=True)
+
+
+# ---------------------------------------------------------------- widget
+
+def test_flip_next_previous():
+    deck = FlashcardDeck(save=False)
+    cards = load_deck()
+    assert norm(cards[0].front) in norm(deck.card.value) and "Question" in deck.header.value
+    deck.flip_button.click()
+    assert "self-attention has no causal mask" in deck.card.value and "Answer" in deck.header.value
+    deck.next_button.click()
+    assert deck.current == cards[1] and not deck.showing_back
+    deck.prev_button.click()
+    deck.prev_button.click()
+    assert deck.current == cards[-1]  # wraps around
+
+
+def test_shuffle_is_seeded():
+    a, b, c = FlashcardDeck(seed=3, save=False), FlashcardDeck(seed=3, save=False), FlashcardDeck(seed=4, save=False)
+    for d in (a, b, c):
+        d.shuffle_button.click()
+    assert a.order == b.order != list(range(12)) and a.order != c.order
+    assert sorted(a.order) == list(range(12))
+
+
+def test_practice_moves_cards_between_boxes_and_persists():
+    deck = FlashcardDeck(seed=0)
+    deck.mode_toggle.value = "practice"
+    assert deck.round == 1 and len(deck.queue) == 12  # round 1: all cards are in box 1
+    assert deck.knew_button.disabled  # judge yourself only after flipping
+    first, second = deck.queue[0], deck.queue[1]
+    deck.flip()
+    deck.knew_button.click()
+    assert deck.boxes[first] == 2 and first not in deck.queue
+    deck.flip()
+    deck.not_yet_button.click()
+    assert deck.boxes[second] == 1 and deck.queue.index(second) == 2  # back soon, in this round
+    saved = ProgressStore().load()
+    assert saved["cards"][first]["box"] == 2 and saved["cards"][second]["box"] == 1
+    while deck.queue:
+        deck.flip()
+        deck.answer(True)
+    assert "Round 1 done" in deck.header.value and deck.flip_button.disabled
+    deck.round_button.click()
+    assert deck.round == 2 and len(deck.queue) == 12 and not deck.flip_button.disabled
+    # next session: round 3 practises box 1 only (box 2 rests); the widget remembers boxes
+    deck2 = FlashcardDeck(seed=0)
+    deck2.set_mode("practice")
+    assert deck2.round == 3 and deck2.mode_toggle.value == "practice"
+    assert set(deck2.boxes.values()) == {2}  # every card was known once
+    assert deck2.queue == practice_queue([c.id for c in load_deck()], deck2.boxes, 3)  # none due: lowest box
+
+
+def test_deck_escapes_text_and_has_a_static_fallback():
+    cards = [Flashcard("evil", EVIL, "front " + EVIL, "back " + EVIL)]
+    deck = FlashcardDeck(cards, save=False)
+    deck.flip()
+    bundle = deck._repr_mimebundle_()
+    for text in (deck.card.value, deck.header.value, bundle["text/html"]):
+        assert "<script" not in text and "&lt;script&gt;" in text
+    full = FlashcardDeck(save=False)._repr_mimebundle_()["text/html"]
+    assert full.count("<details>") == 12 and "Show the answer" in full
+
+
+# ---------------------------------------------------------------- printing
+
+@pytest.fixture(scope="module")
+def a4_pdf(tmp_path_factory):
+    return write_pdf(tmp_path_factory.mktemp("pdf") / "cards.pdf", paper="a4")
+
+
+def test_pdf_has_front_then_back_of_each_card(a4_pdf):
+    cards = load_deck()
+    pages = PdfReader(a4_pdf).pages
+    assert len(pages) == 24
+    for n, card in enumerate(cards, start=1):
+        front, back = norm(pages[2 * n - 2].extract_text()), norm(pages[2 * n - 1].extract_text())
+        assert norm(card.front) in front and f"Card {n} of 12" in front and card.topic in front
+        assert "QUESTION" in front
+        assert norm(card.back) in back and f"Card {n} of 12" in back and "ANSWER" in back
+        assert norm(card.back) not in front
+
+
+def test_pdf_page_size_and_fronts_only(tmp_path):
+    out = write_pdf(tmp_path / "fronts.pdf", paper="letter", fronts_only=True)
+    reader = PdfReader(out)
+    assert len(reader.pages) == 12
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (612, 792)  # 8.5 x 11 in, in points
+    assert all("ANSWER" not in p.extract_text() for p in reader.pages)
+
+
+@pytest.mark.parametrize("paper", sorted(PAPERS))
+def test_longest_card_fits_the_page(paper):
+    cards = load_deck()
+    longest = max(cards, key=lambda c: len(c.back))
+    layout = PageLayout.for_paper(paper)
+    fig = card_page(longest, "back", 1, 12, paper)
+    renderer = fig.canvas.get_renderer()
+    body = next(t for t in fig.texts if t.get_gid() == "card-body")
+    bbox = body.get_window_extent(renderer)
+    left, bottom, w, h = (v * fig.dpi for v in layout.body_box)
+    assert bbox.x0 >= left - 1 and bbox.x1 <= left + w + 1, (bbox, left, w)
+    assert bbox.y0 >= bottom - 1 and bbox.y1 <= bottom + h + 1, (bbox, bottom, h)
+    assert MIN_FONT_PT <= body.get_fontsize() <= layout.max_body_pt
+    assert norm(body.get_text()) == norm(longest.back)  # wrapping lost no word
+    header = next(t for t in fig.texts if t.get_gid() == "card-header").get_window_extent(renderer)
+    m = layout.margin * fig.dpi
+    assert header.y1 <= layout.height * fig.dpi - m + 1 and header.x0 >= m - 1
+
+
+def test_text_too_long_for_any_page_is_a_clear_error():
+    huge = Flashcard("huge", "t", "front", "word " * 3000)
+    with pytest.raises(ValueError, match="is too long.*Shorten the card"):
+        card_page(huge, "back", 1, 1, "a6")
+
+
+def test_html_print_view(tmp_path):
+    cards = load_deck()[:2] + [Flashcard("evil", "t", EVIL, "b")]
+    text = write_html(tmp_path / "cards.html", cards, paper="a6").read_text()
+    assert "@page { size: 105mm 148mm;" in text and "break-after: page" in text
+    assert text.count('<section class="page') == 6
+    assert "<script" not in text and "&lt;script&gt;" in text
+
+
+def test_print_button_writes_pdf_and_html(tmp_path):
+    button = PrintButton(tmp_path / "out" / "deck.pdf", paper="a6", fronts_only=True)
+    pdf, page = button.print()
+    assert pdf.read_bytes()[:5] == b"%PDF-" and len(PdfReader(pdf).pages) == 12
+    assert page == tmp_path / "out" / "deck.html" and page.exists()
+
+
+def test_cli_print_and_bad_paper(tmp_path, capsys):
+    assert main(["print", "--out", str(tmp_path / "x.pdf"), "--paper", "a6", "--fronts-only"]) == 0
+    assert len(PdfReader(tmp_path / "x.pdf").pages) == 12 and (tmp_path / "x.html").exists()
+    assert "wrote" in capsys.readouterr().out
+    bad = subprocess.run([sys.executable, "-m", "helpers.flashcards", "print", "--paper", "a5",
+                          "--out", str(tmp_path / "y.pdf")], capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "invalid choice: 'a5'" in bad.stderr and "a4" in bad.stderr
+    assert not (tmp_path / "y.pdf").exists()
+    with pytest.raises(ValueError, match="paper='a5' is not allowed: it must be one of 'a4', 'letter', 'a6'"):
+        print_flashcards(tmp_path / "z.pdf", paper="a5")
+
+
+def test_committed_print_files_are_current(tmp_path):
+    """flashcards/flashcards.pdf and .html are generated from the deck: regenerate them if this fails."""
+    from helpers.flashcards import DEFAULT_PDF
+    assert DEFAULT_PDF.exists(), "run: python -m helpers.flashcards print"
+    pages = PdfReader(DEFAULT_PDF).pages
+    assert len(pages) == 24
+    assert [norm(c.back) in norm(p.extract_text()) for c, p in zip(load_deck(), pages[1::2])] == [True] * 12
+    assert DEFAULT_PDF.with_suffix(".html").read_text() == write_html(tmp_path / "f.html").read_text()
