@@ -1,0 +1,318 @@
+"""Masked-language-model corruption: choose ~15% of the tokens, then mask / randomise / keep them.
+
+For every sequence in a batch:
+
+1. **select** positions to predict. Structural tokens ([CLS], [SEP], [PAD]: ``special_tokens_mask``
+   = 1) are never selected. Two ways to choose:
+
+   * ``scheme="bernoulli"`` — every candidate token independently with probability
+     ``mlm_probability`` (what Hugging Face's ``DataCollatorForLanguageModeling`` does);
+   * ``scheme="exact"`` — exactly ``max(1, round(n * mlm_probability))`` of the ``n`` candidate
+     tokens, at most ``max_predictions`` (what Google's original ``create_pretraining_data.py``
+     does, so every sequence has a fixed budget of predictions);
+
+2. **corrupt** each selected token: ``[MASK]`` with probability ``mask_prob`` (0.8), a random
+   vocabulary token with probability ``random_prob`` (0.1), otherwise unchanged (0.1);
+
+3. **label** it: ``labels`` holds the ORIGINAL id at every selected position, whichever of the
+   three happened, and -100 (ignored by the loss) everywhere else.
+
+With ``whole_word_mask=True`` the unit of selection is a word: if a word is chosen, all of its
+``##`` pieces are chosen with it (each piece is still corrupted on its own, as in Google's code).
+
+Everything is vectorised over the batch (random scores, sorting, running totals): no Python loop
+over tokens or sequences. Whole-word "exact" selection repeats a vectorised pass a few times.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Iterable, NamedTuple
+
+import torch
+
+from helpers.errors import _show, check_choice, check_positive_int, check_probability
+
+# What happened at each position (the ``operations`` tensor).
+NOT_SELECTED = 0
+MASKED = 1
+RANDOMISED = 2
+KEPT = 3
+OPERATION_NAMES = {NOT_SELECTED: "not selected", MASKED: "masked", RANDOMISED: "randomised", KEPT: "kept"}
+
+# [PAD]=0, [UNK]=1, [CLS]=2, [SEP]=3, [MASK]=4 (docs/architecture.md).
+DEFAULT_SPECIAL_TOKEN_IDS = (0, 1, 2, 3, 4)
+IGNORE_INDEX = -100
+
+
+class MaskedBatch(NamedTuple):
+    input_ids: torch.Tensor    # corrupted ids, what the model reads
+    labels: torch.Tensor       # original id at selected positions, -100 elsewhere
+    operations: torch.Tensor   # NOT_SELECTED / MASKED / RANDOMISED / KEPT per position
+
+
+def mask_tokens(
+    input_ids: torch.Tensor,
+    special_tokens_mask: torch.Tensor | None = None,
+    *,
+    vocab_size: int,
+    mask_token_id: int = 4,
+    mlm_probability: float = 0.15,
+    mask_prob: float = 0.8,
+    random_prob: float = 0.1,
+    generator: torch.Generator | int | None = None,
+    scheme: str = "bernoulli",
+    max_predictions: int | None = None,
+    whole_word_mask: bool = False,
+    continuation_mask: torch.Tensor | None = None,
+    special_token_ids: Iterable[int] | None = None,
+) -> MaskedBatch:
+    """Corrupt a batch for MLM training. Returns ``MaskedBatch(input_ids, labels, operations)``.
+
+    Args:
+        input_ids: (batch, seq) or (seq,) integer token ids. Not modified.
+        special_tokens_mask: same shape, 1 at [CLS]/[SEP]/[PAD] (never selected). ``None``: every
+            position whose id is in ``special_token_ids`` counts as special.
+        vocab_size, mask_token_id: size of the vocabulary and the id of [MASK].
+        mlm_probability: fraction of candidate tokens to select (BERT: 0.15).
+        mask_prob, random_prob: of the selected tokens, fraction replaced by [MASK] and by a
+            random token; the rest (1 - mask_prob - random_prob) stay unchanged.
+        generator: a ``torch.Generator`` or an int seed; the same seed gives the same result.
+        scheme: "bernoulli" (each token independently) or "exact" (a fixed count per sequence).
+        max_predictions: cap on selected tokens per sequence (both schemes; whole words that
+            would overflow it are skipped).
+        whole_word_mask, continuation_mask: select whole words; ``continuation_mask`` is 1 at
+            ``##`` pieces (a piece that continues the previous token's word).
+        special_token_ids: ids a random replacement never draws (default: [PAD], [UNK], [CLS],
+            [SEP], [MASK] = 0..4).
+
+    Random replacements never draw a special token. This differs on purpose from Google's
+    original code and from Hugging Face's collator, which both draw any id of the vocabulary
+    (so a "random" token could be [CLS] or [PAD], which the model never sees in that role).
+    """
+    # ---- checks (cheap, before any work)
+    one_sequence = isinstance(input_ids, torch.Tensor) and input_ids.ndim == 1
+    input_ids = _as_batch("input_ids", input_ids)
+    check_positive_int("vocab_size", vocab_size)
+    _check_id("mask_token_id", mask_token_id, vocab_size)
+    _check_id_range("input_ids", input_ids, vocab_size)
+    check_probability("mlm_probability", mlm_probability)
+    check_probability("mask_prob", mask_prob, allow_zero=True)
+    check_probability("random_prob", random_prob, allow_zero=True)
+    if mask_prob + random_prob > 1 + 1e-9:
+        raise ValueError(f"mask_prob={mask_prob} and random_prob={random_prob} are not allowed together: "
+                         f"their sum {mask_prob + random_prob:g} must be at most 1 (the rest are kept).")
+    check_choice("scheme", scheme, ("bernoulli", "exact"))
+    if max_predictions is not None:
+        check_positive_int("max_predictions", max_predictions)
+    special_ids = _special_ids(special_token_ids, vocab_size)
+    if special_tokens_mask is None:
+        special = torch.isin(input_ids, torch.tensor(special_ids, dtype=input_ids.dtype, device=input_ids.device))
+    else:
+        special = _as_mask("special_tokens_mask", special_tokens_mask, input_ids.shape, one_sequence)
+    if whole_word_mask:
+        if continuation_mask is None:
+            raise ValueError("continuation_mask=None is not allowed with whole_word_mask=True: pass a "
+                             "tensor shaped like input_ids with 1 at '##' pieces and 0 elsewhere.")
+        continuation = _as_mask("continuation_mask", continuation_mask, input_ids.shape, one_sequence)
+    elif continuation_mask is not None:
+        raise ValueError("continuation_mask is only used with whole_word_mask=True; pass "
+                         "whole_word_mask=True or leave continuation_mask=None.")
+    replacement_pool = _replacement_pool(vocab_size, special_ids)
+    if random_prob > 0 and replacement_pool.numel() == 0:
+        raise ValueError(f"random_prob={random_prob} is not allowed: every id of vocab_size={vocab_size} "
+                         f"is special, so there is no token to draw a random replacement from.")
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        generator = torch.Generator().manual_seed(generator)
+    elif generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator={_show(generator)} is not allowed: it must be a torch.Generator, "
+                         f"an int seed, or None.")
+
+    # ---- 1. select
+    candidate = ~special
+    if whole_word_mask:
+        selected = _select_whole_words(candidate, continuation, mlm_probability, scheme,
+                                       max_predictions, generator)
+    else:
+        selected = _select_units(candidate, torch.ones_like(input_ids), mlm_probability, scheme,
+                                 max_predictions, generator)
+
+    # ---- 2. corrupt: one uniform draw per position decides mask / random / keep
+    u = _rand(input_ids.shape, generator, input_ids.device)
+    operations = torch.where(u < mask_prob, MASKED, torch.where(u < mask_prob + random_prob, RANDOMISED, KEPT))
+    operations = torch.where(selected, operations, NOT_SELECTED)
+
+    corrupted = torch.where(operations == MASKED, mask_token_id, input_ids)   # a new tensor
+    randomised = operations == RANDOMISED
+    how_many = int(randomised.sum())
+    if how_many:
+        draws = torch.randint(replacement_pool.numel(), (how_many,), generator=generator)
+        corrupted[randomised] = replacement_pool[draws].to(device=corrupted.device, dtype=corrupted.dtype)
+
+    # ---- 3. labels: the original token wherever a prediction is asked for
+    labels = torch.where(selected, input_ids, torch.full_like(input_ids, IGNORE_INDEX))
+
+    if one_sequence:
+        return MaskedBatch(corrupted[0], labels[0], operations[0])
+    return MaskedBatch(corrupted, labels, operations)
+
+
+# ----------------------------------------------------------------------------- selection
+
+def _select_units(unit_start: torch.Tensor, unit_length: torch.Tensor, p: float, scheme: str,
+                  max_predictions: int | None, generator) -> torch.Tensor:
+    """Choose units (tokens, or words by their first piece). Returns a bool mask of chosen starts.
+
+    ``unit_start``: True where a unit begins; ``unit_length``: its number of tokens there.
+    """
+    if scheme == "bernoulli":
+        chosen = unit_start & (_rand(unit_start.shape, generator, unit_start.device) < p)
+        if max_predictions is None:
+            return chosen
+        # Over the cap: keep a random subset of the chosen units that fits.
+        cap = torch.full((chosen.shape[0],), max_predictions, device=chosen.device)
+        return _take_in_random_order(chosen, unit_length, cap, generator)
+    # exact: budget = max(1, round(n * p)) tokens over the n candidate tokens of each row
+    n_tokens = (unit_length * unit_start).sum(dim=1)
+    budget = torch.round(n_tokens.double() * p).long().clamp(min=1)
+    budget = torch.where(n_tokens > 0, budget, torch.zeros_like(budget))
+    if max_predictions is not None:
+        budget = budget.clamp(max=max_predictions)
+    return _take_in_random_order(unit_start, unit_length, budget, generator)
+
+
+def _take_in_random_order(unit_start, unit_length, budget, generator) -> torch.Tensor:
+    """Shuffle each row's units, then walk them in that order taking every unit that still fits.
+
+    This is Google's greedy rule (a word that would overflow the budget is skipped and shorter
+    ones after it are still tried), done for the whole batch at once: each round takes, in
+    order, the longest run of fitting units whose running total stays within the budget; the
+    next round retries with what is left. Single tokens (length 1) finish in one round with
+    exactly ``budget`` taken.
+    """
+    scores = _rand(unit_start.shape, generator, unit_start.device).masked_fill(~unit_start, 2.0)
+    order = scores.argsort(dim=1)                       # real units first, in random order
+    available = unit_start.gather(1, order)
+    length = unit_length.gather(1, order)
+    taken = torch.zeros_like(available)
+    remaining = budget.clone()
+    while True:
+        fits = available & ~taken & (length <= remaining[:, None])
+        running_total = (length * fits).cumsum(dim=1)
+        new = fits & (running_total <= remaining[:, None])
+        if not bool(new.any()):
+            break
+        taken |= new
+        remaining = remaining - (length * new).sum(dim=1)
+    return torch.zeros_like(unit_start).scatter(1, order, taken)
+
+
+def _select_whole_words(candidate, continuation, p, scheme, max_predictions, generator) -> torch.Tensor:
+    """Select words, then spread each choice from the word's first piece to its ``##`` pieces."""
+    seq_len = candidate.shape[1]
+    previous_candidate = torch.nn.functional.pad(candidate[:, :-1], (1, 0), value=False)
+    # A word starts at a candidate that is not a ## piece (or a stray ## piece with nothing before it).
+    word_start = candidate & (~continuation | ~previous_candidate)
+    positions = torch.arange(seq_len, device=candidate.device).expand_as(candidate)
+    # For every position, the index of the latest word start at or before it (its word's first piece).
+    start_of_word = torch.where(word_start, positions, torch.zeros_like(positions)).cummax(dim=1).values
+    word_length = torch.zeros_like(positions).scatter_add(1, start_of_word, candidate.long())
+    chosen_starts = _select_units(word_start, word_length, p, scheme, max_predictions, generator)
+    return candidate & chosen_starts.gather(1, start_of_word)
+
+
+# ----------------------------------------------------------------------------- statistics
+
+def mask_statistics(operations: torch.Tensor, special_tokens_mask: torch.Tensor | None = None) -> dict[str, Any]:
+    """Counts and fractions of each operation, for plots and sanity checks.
+
+    ``selected_fraction`` is over candidate positions (all positions, or those with
+    ``special_tokens_mask`` = 0); ``masked_fraction`` etc. are over the selected positions.
+    """
+    if not isinstance(operations, torch.Tensor):
+        raise ValueError(f"operations={_show(operations)} is not allowed: it must be the operations "
+                         f"tensor returned by mask_tokens.")
+    if special_tokens_mask is not None and (not isinstance(special_tokens_mask, torch.Tensor)
+                                            or special_tokens_mask.shape != operations.shape):
+        raise ValueError(f"special_tokens_mask={_show(special_tokens_mask)} is not allowed: it must be a "
+                         f"tensor with the shape of operations, {tuple(operations.shape)}.")
+    if operations.numel() and (int(operations.min()) < NOT_SELECTED or int(operations.max()) > KEPT):
+        raise ValueError("operations contains values outside 0..3, which is not allowed: it must hold "
+                         "NOT_SELECTED=0, MASKED=1, RANDOMISED=2 or KEPT=3.")
+    counts = torch.bincount(operations.reshape(-1).long(), minlength=4).tolist()
+    candidates = operations.numel() if special_tokens_mask is None else int((special_tokens_mask == 0).sum())
+    selected = counts[MASKED] + counts[RANDOMISED] + counts[KEPT]
+    stats: dict[str, Any] = {"tokens": operations.numel(), "candidates": candidates, "selected": selected,
+                             "selected_fraction": selected / candidates if candidates else 0.0}
+    for code, name in ((MASKED, "masked"), (RANDOMISED, "randomised"), (KEPT, "kept")):
+        stats[name] = counts[code]
+        stats[f"{name}_fraction"] = counts[code] / selected if selected else 0.0
+    return stats
+
+
+# ----------------------------------------------------------------------------- argument helpers
+
+def _rand(shape: torch.Size, generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """Uniform [0, 1) numbers drawn on the CPU generator (reproducible), then moved to ``device``."""
+    return torch.rand(shape, generator=generator).to(device)
+
+
+def _as_batch(name: str, tensor: Any) -> torch.Tensor:
+    if not isinstance(tensor, torch.Tensor) or tensor.dtype == torch.bool or tensor.is_floating_point() \
+            or tensor.is_complex():
+        raise ValueError(f"{name}={_show(tensor)} is not allowed: it must be an integer torch.Tensor of "
+                         f"token ids, shape (batch, seq) or (seq,).")
+    if tensor.ndim not in (1, 2) or tensor.numel() == 0:
+        raise ValueError(f"{name} has shape {tuple(tensor.shape)}, which is not allowed: it must be a "
+                         f"non-empty (batch, seq) or (seq,) tensor.")
+    return tensor.unsqueeze(0) if tensor.ndim == 1 else tensor
+
+
+def _as_mask(name: str, mask: Any, shape: torch.Size, one_sequence: bool) -> torch.Tensor:
+    if not isinstance(mask, torch.Tensor):
+        raise ValueError(f"{name}={_show(mask)} is not allowed: it must be a tensor of 0/1 (or bool) "
+                         f"shaped like input_ids.")
+    if one_sequence and mask.ndim == 1:
+        mask = mask.unsqueeze(0)
+    if mask.shape != shape:
+        raise ValueError(f"{name} has shape {tuple(mask.shape)}, which is not allowed: it must have the "
+                         f"shape of input_ids, {tuple(shape)}.")
+    if mask.dtype != torch.bool:
+        if not bool(((mask == 0) | (mask == 1)).all()):
+            raise ValueError(f"{name} contains values other than 0 and 1, which is not allowed: "
+                             f"1 marks a position, 0 leaves it alone.")
+        mask = mask.bool()
+    return mask
+
+
+def _check_id(name: str, value: Any, vocab_size: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < vocab_size:
+        raise ValueError(f"{name}={_show(value)} is not allowed: it must be an integer in "
+                         f"[0, vocab_size={vocab_size}).")
+
+
+def _check_id_range(name: str, ids: torch.Tensor, vocab_size: int) -> None:
+    low, high = (int(v) for v in torch.aminmax(ids))
+    if low < 0 or high >= vocab_size:
+        raise ValueError(f"{name} contains {low if low < 0 else high}, which is not allowed: token ids "
+                         f"must be in [0, vocab_size={vocab_size}).")
+
+
+@functools.lru_cache(maxsize=16)
+def _replacement_pool(vocab_size: int, special_ids: tuple[int, ...]) -> torch.Tensor:
+    """The ids a random replacement may draw: every id except the special ones."""
+    allowed = torch.ones(vocab_size, dtype=torch.bool)
+    allowed[list(special_ids)] = False
+    return allowed.nonzero().squeeze(1)
+
+
+def _special_ids(special_token_ids: Iterable[int] | None, vocab_size: int) -> tuple[int, ...]:
+    if special_token_ids is None:
+        return tuple(i for i in DEFAULT_SPECIAL_TOKEN_IDS if i < vocab_size)
+    try:
+        ids = tuple(special_token_ids)
+    except TypeError:
+        raise ValueError(f"special_token_ids={_show(special_token_ids)} is not allowed: it must be a "
+                         f"list of token ids.") from None
+    for i in ids:
+        _check_id("special_token_ids item", i, vocab_size)
+    return ids
