@@ -1,0 +1,286 @@
+# Notebook 2 of "BERT, part two". Built into notebooks/02_masked_language_modelling.ipynb by scripts/build_notebooks.py.
+
+# %% [markdown]
+# # 2. Masked language modelling (MLM)
+#
+# Notebook 1 ended with a puzzle: an encoder sees its whole input, so it cannot learn by predicting the
+# next token. BERT's answer is to **hide some tokens in the input** and ask for the originals. This is
+# masked language modelling, BERT's main pre-training objective.
+#
+# ## What you will do and learn
+#
+# - **Mask sentences yourself** with an interactive widget: choose the rate and the seed, and see each
+#   selected token colour-coded by what happened to it (`[MASK]`, random token, unchanged) together
+#   with the labels row the loss is computed against.
+# - Read the masking code and learn the recipe: select about **15%** of the ordinary tokens (never
+#   `[CLS]`, `[SEP]` or padding); replace each selected token by `[MASK]` **80%** of the time, by a
+#   **random** token 10% of the time, and leave it **unchanged** 10% of the time; predict the
+#   **original** token at every selected position.
+# - **Measure** the 80/10/10 split over thousands of sentences.
+# - See **why the loss is computed at the selected positions only**.
+# - **Run** the always-[MASK] experiment and see why the mix exists.
+# - Work through part a of the "trace the training loop" exercise.
+
+# %%
+import torch
+
+from helpers.demos import course_checkpoint_path
+from helpers.pretraining import load_checkpoint
+
+torch.manual_seed(0)
+course = load_checkpoint(course_checkpoint_path())  # the shipped pre-trained model (notebook 4 makes one)
+tokenizer, model = course.tokenizer, course.model
+print(tokenizer)
+
+# %% [markdown]
+# We use the course's WordPiece tokenizer (the vocabulary of the pre-trained model shipped with the
+# course; notebook 4 explains where it comes from). Special tokens have fixed ids: `[PAD]`=0,
+# `[UNK]`=1, `[CLS]`=2, `[SEP]`=3, `[MASK]`=4.
+
+# %%
+sentence = "the small dog barks at the mailman."
+encoded = tokenizer.encode_pair(sentence)
+print("tokens:             ", tokenizer.convert_ids_to_tokens(encoded["input_ids"]))
+print("input_ids:          ", encoded["input_ids"])
+print("special_tokens_mask:", encoded["special_tokens_mask"], " (1 = structural: never selected)")
+
+# %% [markdown]
+# ## The recipe, in code
+#
+# `helpers.mlm.mask_tokens` does the corruption for a whole batch at once. Here is its working part
+# (the lines before it only check the arguments). Read the three numbered steps: **select**,
+# **corrupt**, **label**.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.demos import show_source
+from helpers.mlm import mask_tokens
+
+show_source(mask_tokens, start="# ---- 1. select")
+
+# %% [markdown]
+# Three details matter:
+#
+# - **Selection** skips structural tokens: `candidate = ~special`. Predicting `[CLS]` or `[SEP]`
+#   would teach nothing, since their place is fixed by the input layout.
+# - **One uniform draw per position** decides the operation: below 0.8 → `[MASK]`, between 0.8 and 0.9
+#   → a random token, above 0.9 → unchanged.
+# - **Labels** hold the original id at *every* selected position, whichever of the three happened, and
+#   -100 (ignored by the loss) everywhere else.
+#
+# Let us mask two sentences with a fixed seed. In a sentence this short, 15% selects only one or two
+# tokens; to see all three outcomes at once we raise the rate to 50% for this demonstration.
+
+# %%
+from IPython.display import HTML
+
+from helpers.demos import mask_sentence, masking_html
+
+example = mask_sentence(tokenizer, "this teddy bear is so cute. the small dog barks at the mailman.",
+                        mlm_probability=0.5, seed=3)
+HTML(masking_html(example))
+
+# %% [markdown]
+# Now try it yourself. Type any sentence, move the rate, change the seed. Things to try:
+#
+# - at 15%, how many tokens are selected in a short sentence? In a long one?
+# - can `[CLS]` or `[SEP]` ever be selected, at any rate?
+# - find a seed where a selected token is left unchanged: the model's input looks untouched there,
+#   yet the labels row still asks for a prediction.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.demos import masking_widget
+
+masking_widget(tokenizer, "this teddy bear is so cute.")
+
+# %% [markdown]
+# ## Is it really 80/10/10? Measure it
+#
+# One sentence shows the idea; the proportions only show over many. We mask 5,000 sentences of the
+# course's storybook corpus with the standard settings and count.
+
+# %%
+from helpers.corpus import make_storybook
+from helpers.demos import count_operations
+
+documents = make_storybook(num_documents=600, seed=0)
+sentences = [s for doc in documents for s in doc][:5000]
+counts = count_operations(tokenizer, sentences, seed=0)
+selected = counts["selected"]
+print(f"sentences: {len(sentences)}, ordinary tokens: {counts['candidates']}, "
+      f"selected: {selected} ({selected / counts['candidates']:.1%})")
+for op in ("mask", "random", "keep"):
+    print(f"  {op:6s} {counts[op]:5d}  ({counts[op] / selected:.1%} of selected)")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.plots import plot_operation_split
+
+fig = plot_operation_split(counts, title="The 80/10/10 mix, measured over 5,000 sentences")
+
+# %% [markdown]
+# About 15% of the ordinary tokens are selected, and of those about 80% / 10% / 10% are masked,
+# randomised and kept: the sampling does what the recipe says. (Random replacements in this course never
+# draw a special token; Google's original code and Hugging Face's collator may, which changes little.)
+
+# %% [markdown]
+# ## Why the loss is computed at the selected positions only
+#
+# At an **unselected** position the token in the input *is* the answer. Asking the model to predict it
+# is the copying task of notebook 1 all over again: trivially solved and teaching nothing. Only at the
+# selected positions is there something to infer, so only there does the loss look.
+#
+# We can see both halves with the pre-trained model: we mask a batch of held-out sentences and measure
+# its accuracy at unselected positions (copy the visible token) and at selected ones (infer it).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+held_out = [s for doc in make_storybook(num_documents=60, seed=999) for s in doc][:256]
+batch = tokenizer.encode_batch(held_out, max_length=64)
+masked = mask_tokens(batch["input_ids"], batch["special_tokens_mask"], vocab_size=tokenizer.vocab_size,
+                     mask_token_id=tokenizer.mask_token_id, generator=0)
+with torch.no_grad():
+    logits = model(masked.input_ids, token_type_ids=batch["token_type_ids"],
+                   attention_mask=batch["attention_mask"]).prediction_logits
+predicted = logits.argmax(-1)
+ordinary = batch["special_tokens_mask"] == 0
+selected = masked.labels != -100
+unselected = ordinary & ~selected
+print(f"unselected positions: {int(unselected.sum()):5d}, accuracy "
+      f"{(predicted == batch['input_ids'])[unselected].float().mean():.1%}  (the answer is in the input)")
+print(f"selected positions:   {int(selected.sum()):5d}, accuracy "
+      f"{(predicted == masked.labels)[selected].float().mean():.1%}  (the answer must be inferred)")
+
+# %% [markdown]
+# The model gets most unselected tokens right, although those positions were never part of the loss:
+# the residual connections carry each token's identity through, and the kept 10% of selected tokens
+# taught it that a visible token is usually the right one. Training on them would waste
+# compute on a solved problem. The model also only needs the vocabulary-sized output layer at the
+# selected positions, so the course's model (like Google's original code) **gathers** those rows before
+# that expensive matrix multiply:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.model import BertForPreTraining
+
+show_source(BertForPreTraining.forward, start="if labels is None:", end="if next_sentence_label is not None:")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+with torch.no_grad():
+    out = model(masked.input_ids, token_type_ids=batch["token_type_ids"],
+                attention_mask=batch["attention_mask"], labels=masked.labels)
+print("positions in the batch:     ", masked.input_ids.numel())
+print("selected positions:         ", int(selected.sum()))
+print("MLM logits computed for:    ", tuple(out.prediction_logits.shape), "(selected positions, vocabulary)")
+print(f"MLM loss (mean over those):  {out.mlm_loss.item():.3f}")
+
+# %% [markdown]
+# ## Why the mix? The always-[MASK] experiment
+#
+# Why not simply replace every selected token by `[MASK]`? Because of what the model learns from it:
+# if the only positions that ever need a prediction are the `[MASK]` positions, the model learns that
+# **only `[MASK]` positions matter**, and has no reason to build a good prediction, a good representation
+# of "which word belongs here", anywhere else. But fine-tuning and inference inputs contain **no**
+# `[MASK]` at all: every position there looks like an unselected one.
+#
+# The random and unchanged cases fix this. The model cannot tell a kept token from an unselected one,
+# nor always spot a random replacement, so it must produce a sensible prediction for the word at
+# **every** position.
+#
+# `helpers.experiments.mask_mix_experiment` tests this. It pre-trains two models with everything equal
+# except the mix: 80/10/10 versus 100/0/0 (always `[MASK]`). Then it tests both on held-out text, on the
+# same selected positions, three times: with the selected tokens masked, replaced by random tokens, or
+# left unchanged. The last two are the situations where the model sees a real word and must say what
+# belongs there. This is a short version (two runs of about 20 seconds; `benchmarks/claims.py` runs the
+# full one).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.experiments import mask_mix_experiment
+
+mix = mask_mix_experiment(preset="live", steps=150, seed=0, eval_size=256, progress=True)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.plots import plot_grouped_bars
+
+conditions = {"[MASK] in input": "accuracy_masked", "random token in input": "accuracy_random",
+              "original token in input (kept)": "accuracy_kept"}
+fig = plot_grouped_bars({label: {name: mix[name][key] for name in ("80/10/10", "always [MASK]")}
+                         for label, key in conditions.items()},
+                        title="Predicting the original token at selected positions",
+                        ylabel="held-out accuracy", xlabel="what the model sees at the selected positions")
+for name in ("80/10/10", "always [MASK]"):
+    print(f"{name:14s} " + "  ".join(f"{label}: {mix[name][key]:.0%}" for label, key in conditions.items()))
+
+# %% [markdown]
+# Read the three groups (the numbers are printed under the chart):
+#
+# - **At `[MASK]`** both models do about equally well: that is what both were trained on.
+# - **With the original token kept**, the answer is literally in the input. The 80/10/10 model uses it;
+#   the always-[MASK] model was never asked for a prediction at a position without `[MASK]`, so its
+#   outputs there were never trained to say which word belongs, and it does much worse.
+# - **With a random token** in the input, the 80/10/10 model has been trained to see through a wrong
+#   word, the always-[MASK] model has not. After only 150 steps both are still weak at this hardest case,
+#   so the gap is small here; it grows with training (the full run in `benchmarks/claims.py`).
+#
+# The last two groups are what every position of a fine-tuning input looks like: a real word, no
+# `[MASK]`. That is the point of the mix: it makes the model keep a useful prediction, a useful
+# representation, for every word, not only for the blanks.
+
+# %% [markdown]
+# ## Exercise: trace the training loop, part a
+#
+# Take the sentence **"the small dog barks at the mailman."**. With `[CLS]` and `[SEP]` it has about 9
+# tokens, 7 of them ordinary (the exact count depends on the vocabulary: the widget shows it), so at the
+# 15% rate about one token is selected per pass. Say it is `barks`. What does the model see, and what is
+# it trained to predict, in each of the three outcomes? Think first, then use the widget: choose the word
+# and the outcome. (The course's small vocabulary splits some words into word-pieces, `barks` into
+# `bar ##ks`; the widget then selects all pieces of the word together, which is called whole-word
+# masking, and each piece is predicted.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.demos import trace_mlm_widget
+
+trace_mlm_widget(tokenizer)
+
+# %% [markdown]
+# The three outcomes for `barks`, side by side (a saved copy of the notebook shows them even without a
+# kernel):
+
+# %%
+from helpers.demos import trace_mlm_html
+
+HTML("".join(f"<h4>{outcome}</h4>" + trace_mlm_html(tokenizer, outcome=outcome)
+             for outcome in ("mask", "random", "keep")))
+
+# %% [markdown]
+# In all three cases the **target is the same**, the original `barks`, and the loss is computed **at the
+# selected position(s) only**; every other output is ignored. Only the input differs: `[MASK]`, a wrong
+# token, or the right one.
+
+# %% [markdown]
+# ## Check yourself
+
+# %%
+from helpers.quiz import quiz
+
+quiz("mlm", kind="multiple_choice")
+
+# %% [markdown]
+# ## Summary
+#
+# - MLM hides tokens **in the input** and asks for the originals, so there is something to infer even
+#   though every position sees every other.
+# - About **15%** of the ordinary tokens are selected; `[CLS]`, `[SEP]` and padding never are.
+# - Each selected token becomes `[MASK]` (80%), a random token (10%) or stays unchanged (10%); the model
+#   predicts the **original** token at every selected position, and the loss is computed **there only**.
+# - The mix exists because fine-tuning and inference inputs contain no `[MASK]`: a model trained only
+#   on `[MASK]` learns to predict only there. The random and kept cases force a useful representation at
+#   every position (you measured the difference).
+#
+# **Next:** [3. Next sentence prediction](03_next_sentence_prediction.ipynb): BERT's second,
+# sentence-level objective.

@@ -1,0 +1,319 @@
+# Notebook 4 of "BERT, part two". Built into notebooks/04_pretraining.ipynb by scripts/build_notebooks.py.
+
+# %% [markdown]
+# # 4. Pre-training: MLM and NSP together
+#
+# You know both objectives. Now we train a BERT with them, on unlabeled text only, and look inside the
+# result.
+#
+# ## What you will do and learn
+#
+# - **Pre-train live**: MLM and NSP together, with loss and accuracy curves, and see why the rest of the
+#   course loads a checkpoint that was pre-trained longer.
+# - **Fill in blanks** with the pre-trained model (MLM at work).
+# - Draw an **attention heat-map**: where each position looks.
+# - **Project the word embeddings** to 2-D and see that words of a kind cluster, learnt from text alone.
+# - Run the **NSP ablation**: MLM + NSP versus MLM only, fine-tuned on paraphrase detection (the RoBERTa
+#   question).
+# - **Measure the cost** of pre-training next to one fine-tuning run.
+
+# %%
+import torch
+
+from helpers.demos import course_checkpoint_path
+
+torch.manual_seed(0)
+CHECKPOINT = course_checkpoint_path()
+
+# %% [markdown]
+# ## Stage one of the workflow
+#
+# Pre-training is the first of the two stages of BERT's workflow:
+#
+# 1. **pre-training**: MLM and NSP together, on a large **unlabeled** corpus. It produces weights for
+#    everything in the encoder: the token, position and segment embeddings and every encoder block.
+#    It is the expensive part, done once per model release;
+# 2. **fine-tuning** (notebook 5): a small task head on top, trained on labeled data.
+#
+# `helpers.pretraining.pretrain` is the loop from the BERT paper, shrunk to fit a laptop: cut the corpus
+# into NSP pairs; for every batch draw a **fresh** MLM corruption (15% selected, 80/10/10); the loss is
+# the MLM cross-entropy at the selected positions **plus** the NSP cross-entropy on `[CLS]`; AdamW with
+# a linear warm-up and decay. Every so often it scores the model on held-out stories: MLM accuracy at the
+# selected positions (split by what happened to them) and NSP accuracy.
+
+# %% [markdown]
+# ## Pre-training live
+#
+# The "live" preset is a 2-layer, 128-wide BERT on 2,000 storybook documents. Its full 600 steps take
+# about a minute and a half on a laptop; here we run the first 200 steps (well under a minute), enough to
+# see how training starts. Change `LIVE_STEPS` to 600 to run the whole preset.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.pretraining import pretrain
+
+LIVE_STEPS = 200
+live = pretrain(preset="live", steps=LIVE_STEPS, seed=0, progress=True)
+print(f"{live.steps} steps in {live.seconds:.0f} s; held-out MLM accuracy {live.final['mlm_accuracy']:.0%}, "
+      f"NSP accuracy {live.final['nsp_accuracy']:.0%}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.plots import plot_pretraining_history
+
+fig = plot_pretraining_history(live.history, title=f"Live pre-training, {live.steps} steps (MLM + NSP)")
+
+# %% [markdown]
+# What to look for in the curves:
+#
+# - The **MLM loss** drops fast at first, while the model learns which tokens are frequent, then
+#   flattens: for a while its best guess at a blank is simply a common token, and MLM accuracy sits on a
+#   plateau. Using the context properly comes later, after several hundred steps.
+# - Accuracy at **kept** positions rises first: when the answer is visible in the input, copying it is
+#   the easiest thing to learn. Accuracy at `[MASK]` and at **random** positions needs context.
+# - The **NSP loss** stays near log 2 ≈ 0.69 and NSP accuracy near 50%: a coin flip. In these first
+#   steps the model has not started on NSP at all; it learns it later, once MLM has given it useful
+#   representations of the sentences.
+#
+# ### Why we now load a checkpoint
+#
+# A short run shows the mechanics; a good model needs more steps. The course ships a checkpoint,
+# `checkpoints/course.pt`, pre-trained once with the "course" preset: a 4-layer model, 4,000 steps on
+# 8,000 documents, about a quarter of an hour on a laptop. That is the workflow in miniature:
+# **pre-train once, then reuse**. Every remaining experiment starts from it. (It was made with
+# `make checkpoint`, that is `python -m helpers.pretrain --preset course --out checkpoints/course.pt`;
+# its metadata records how.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.pretraining import load_checkpoint
+
+course = load_checkpoint(CHECKPOINT)
+model, tokenizer = course.model, course.tokenizer
+meta = course.metadata
+print(f"steps: {meta['steps']}, pre-training time: {meta['seconds'] / 60:.1f} min, "
+      f"parameters: {meta['num_parameters']:,}")
+for key in ("mlm_accuracy", "mlm_accuracy_masked", "mlm_accuracy_random", "mlm_accuracy_kept", "nsp_accuracy"):
+    print(f"  held-out {key:20s} {meta['metrics'][key]:.1%}")
+
+# %% [markdown]
+# ## Filling in blanks
+#
+# The most direct test of MLM: put `[MASK]` in a sentence and ask for the most likely tokens.
+# `helpers.pretraining.fill_mask` does this (input `[CLS] text [SEP]`, a softmax over the vocabulary at
+# each `[MASK]`). One `[MASK]` stands for one **token**: a word that the vocabulary splits into
+# word-pieces needs one `[MASK]` per piece. The course's small vocabulary splits quite a few words; here is
+# how it splits our sentence:
+
+# %%
+print(tokenizer.tokenize("the small dog barks at the mailman ."))
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.pretraining import fill_mask
+
+for text in ("the small dog [MASK] [MASK] at the mailman .",
+             "mia fed the [MASK] in the henhouse .",
+             "[MASK] walked to the pond with emma .",
+             "lucy grew up in [MASK] , not far from sam .",
+             "sam sailed a small boat past the [MASK] .",
+             "the teacher asked tom to read aloud in the [MASK] .",
+             "tom kicked the ball across the [MASK] ."):
+    guesses = fill_mask(model, tokenizer, text, top_k=4)
+    shown = " | ".join(", ".join(f"{token} {p:.0%}" for token, p in blank) for blank in guesses)
+    print(f"{text:52s} -> {shown}")
+
+# %% [markdown]
+# The guesses are the right **kind** of token: the two pieces of a sound a dog makes, an animal that
+# lives in a henhouse, a person's name, a town, places by the sea, rooms of a school, places for sports.
+# Where several answers fit equally well (any name, any town) the model spreads its probability over
+# them, as it should. Nobody labeled anything: the model learnt it all by filling in blanks in stories.
+# Try your own sentences.
+
+# %% [markdown]
+# ## Where does attention look?
+#
+# With `output_attentions=True` the model returns each layer's attention weights: for every head, a
+# *(position × position)* matrix whose rows sum to 1. Here is the last layer for our sentence. Each head
+# has its own pattern: some look at neighbours, some at `[SEP]` or `[CLS]` (a common "nothing to do"
+# resting place), some link related words.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.plots import plot_attention_heatmap
+
+encoded = tokenizer.encode_batch(["the small dog barks at the mailman ."])
+with torch.no_grad():
+    out = model(encoded["input_ids"], token_type_ids=encoded["token_type_ids"],
+                attention_mask=encoded["attention_mask"], output_attentions=True)
+tokens = tokenizer.convert_ids_to_tokens(encoded["input_ids"][0].tolist())
+print(f"{len(out.attentions)} layers, each {tuple(out.attentions[-1].shape)} (batch, heads, positions, positions)")
+fig = plot_attention_heatmap(out.attentions, tokens, layer=-1)
+
+# %% [markdown]
+# ## Words of a kind cluster
+#
+# Pre-training also shapes the **token embeddings** (the first table of the encoder, which the MLM head
+# reuses to score words). Words that appear in the same kinds of contexts get similar vectors. We take
+# eight words of each kind from the story world (names, towns, animals, places, everyday things) that are
+# whole tokens in the vocabulary, look up their 128-number embeddings and project them to 2-D with
+# principal component analysis (PCA: the two directions along which these vectors vary most).
+
+# %%
+from helpers import world
+
+kinds = {
+    "person": [p.name for p in world.PEOPLE],
+    "town": list(world.TOWNS),
+    "animal": [a.word for a in world.ANIMALS],
+    "place": [s for topic in world.TOPIC_INFO.values() for s in topic.scenes],
+    "thing": [t.name for t in world.THINGS],
+}
+vocab = tokenizer.get_vocab()
+words, word_kinds = [], []
+for kind, candidates in kinds.items():
+    whole = [w for w in candidates if w in vocab][:8]  # whole words only: one embedding row each
+    words += whole
+    word_kinds += [kind] * len(whole)
+print(f"{len(words)} words: " + ", ".join(f"{k}: {word_kinds.count(k)}" for k in kinds))
+
+
+def word_vectors(bert_model):
+    return bert_model.bert.embeddings.word_embeddings.weight[[vocab[w] for w in words]].detach()
+
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.plots import plot_embedding_projection
+
+fig = plot_embedding_projection(word_vectors(model), words, word_kinds,
+                                title="Token embeddings after pre-training, projected to 2-D (PCA)")
+
+# %% [markdown]
+# Points of one colour gather together: the model has grouped words by what they are (people, towns,
+# animals, places, things) without a single label. Two
+# directions out of 128 cannot show everything, so some groups overlap; but compare with what a randomly
+# initialised model gives:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.model import BertForPreTraining
+
+torch.manual_seed(0)
+untrained = BertForPreTraining(model.config)
+fig = plot_embedding_projection(word_vectors(untrained), words, word_kinds,
+                                title="The same words before pre-training (random initialisation)")
+
+# %% [markdown]
+# This is what fine-tuning builds on. A sentiment classifier that learnt "lovely is positive" from a
+# labeled example can carry that to a word it never saw labeled, because pre-training already put the
+# two words close together. Notebook 5 measures exactly that.
+
+# %% [markdown]
+# ## The NSP ablation: does NSP matter?
+#
+# RoBERTa's question, on our scale. `helpers.experiments.nsp_experiment` compares two pre-trainings that
+# differ **only** in NSP:
+#
+# - **MLM + NSP**: the model you pre-trained live above (reused, so we do not train it twice);
+# - **MLM only**: the same preset, steps, data and seed, with `nsp=False`.
+#
+# Both are then fine-tuned on **paraphrase detection**, a sentence-pair task in exactly NSP's layout
+# (`[CLS] A [SEP] B [SEP]`, a head on `[CLS]`), with the same labeled examples and seed. If NSP
+# pre-training helps anywhere, it should help here. This small version takes about a minute;
+# `benchmarks/claims.py` runs it longer, with three seeds.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.experiments import nsp_experiment
+
+ablation = nsp_experiment(preset="live", pretrain_steps=LIVE_STEPS, pretrain_seed=0,
+                          with_nsp=(live.model, live.tokenizer), num_labels=512, seeds=(0,), steps=100,
+                          test_size=300, progress=True)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.plots import plot_grouped_bars
+
+fig = plot_grouped_bars(
+    {"paraphrase test": {arm: ablation[arm]["test"]["mean"] for arm in ("mlm+nsp", "mlm only")},
+     "paraphrase test, unseen words": {arm: ablation[arm]["test_heldout"]["mean"] for arm in ("mlm+nsp", "mlm only")}},
+    title=f"NSP ablation: fine-tuned paraphrase accuracy ({LIVE_STEPS} pre-training steps each)",
+    ylabel="test accuracy", xlabel="test split", reference=ablation["baseline"]["test"],
+    reference_label="majority class")
+for split, diff in ablation["difference"].items():
+    print(f"{split:13s} MLM+NSP minus MLM-only: {diff:+.1%}")
+
+# %% [markdown]
+# Read the difference with care. The bars come from one seed and a short pre-training, so each is noisy
+# by several points; and after only 200 steps even the MLM + NSP model had not yet learnt NSP (its NSP
+# accuracy above was still near chance), so this small run can only show how the experiment is set up,
+# not settle the question. Set `LIVE_STEPS = 600` above and re-run for a fairer comparison; the full
+# three-seed run is in `benchmarks/claims.py`.
+#
+# The question itself was settled at scale by RoBERTa: dropping NSP and training MLM longer on more data
+# **lost nothing** on downstream tasks, sentence-pair tasks included. NSP mattered less than the BERT
+# paper assumed, and many later encoders leave it out.
+
+# %% [markdown]
+# ## What pre-training costs
+#
+# "The cost of training BERT" almost always means **pre-training**. Fine-tuning is a different, much
+# smaller budget. Let us measure both for our model: the checkpoint's metadata records its pre-training
+# time; we run one typical fine-tuning job (sentiment, 128 labeled examples, 100 steps) and count the
+# model FLOPs of each (`helpers.experiments.training_flops`: about 6 × parameters × tokens, plus
+# attention).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.experiments import get_task, pretraining_cost
+from helpers.finetuning import build_model, finetune
+from helpers.tasks import subsample
+
+sentiment = get_task("sentiment")
+run = finetune(build_model(sentiment, model, seed=0), sentiment, tokenizer=tokenizer,
+               train_examples=subsample(sentiment, 128, seed=0), steps=100, eval_examples=[], seed=0)
+cost = pretraining_cost(CHECKPOINT, run)
+pre, fine = cost["pretraining"], cost["finetuning"]
+print(f"{'':14s}{'seconds':>10s}{'model FLOPs':>14s}")
+print(f"{'pre-training':14s}{pre['seconds']:10.0f}{pre['flops']:14.2e}")
+print(f"{'fine-tuning':14s}{fine['seconds']:10.1f}{fine['flops']:14.2e}")
+print(f"pre-training costs {cost['ratio_seconds']:.0f}x the time and {cost['ratio_flops']:.0f}x the FLOPs "
+      "of one fine-tuning run")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.plots import plot_bars
+
+fig = plot_bars({"pre-training (once)": pre["flops"], "fine-tuning (per task)": fine["flops"]},
+                title="Model FLOPs: pre-training versus one fine-tuning run (log scale)",
+                ylabel="model FLOPs", xlabel="stage of the workflow")
+fig.axes[0].set_yscale("log")
+
+# %% [markdown]
+# At full scale the gap is the same story, only bigger: the BERT paper pre-trained BERT-base for four
+# days on 16 TPU chips, while each fine-tuning task took at most an hour on one TPU (often minutes on a
+# GPU). That is why pre-training is done **once per model release** by whoever can afford it, and
+# fine-tuning is done **many times**, by everyone, for each task.
+
+# %% [markdown]
+# ## Check yourself
+
+# %%
+from helpers.quiz import quiz
+
+quiz("workflow", kind="multiple_choice")
+
+# %% [markdown]
+# ## Summary
+#
+# - Pre-training runs **MLM and NSP together** (their losses are added) on unlabeled text, with a fresh
+#   masking for every batch; it produces the weights of the embeddings and of every encoder block.
+# - The pre-trained model fills blanks with the right kind of word, its attention heads have distinct
+#   patterns, and its word embeddings group words by kind, all learnt without labels.
+# - The NSP ablation compares MLM + NSP with MLM only on a sentence-pair task; at scale (RoBERTa) dropping
+#   NSP lost nothing, so not every encoder-only model uses NSP.
+# - Pre-training is the expensive stage, done once; one fine-tuning run costs a small fraction of it.
+#
+# **Next:** [5. Fine-tuning heads](05_fine_tuning_heads.ipynb): the second stage. One encoder, several
+# heads, several tasks.

@@ -1,0 +1,331 @@
+# Notebook 5 of "BERT, part two". Built into notebooks/05_fine_tuning_heads.ipynb by scripts/build_notebooks.py.
+
+# %% [markdown]
+# # 5. Fine-tuning heads: one encoder, many tasks
+#
+# Stage two of the workflow. The pre-trained encoder from notebook 4 knows a lot about the story world,
+# but it does not do anything useful yet: its heads predict blanks and sentence order. To build a
+# sentiment classifier, an entity tagger or a question answerer, we attach a **small task-specific head**
+# and train on **labeled** examples.
+#
+# ## What you will do and learn
+#
+# - Put **several heads** on the **same** pre-trained encoder: `[CLS]` heads for sentiment and
+#   paraphrase, a per-token head for named entities, a start/end head for question answering; see their
+#   predictions on example inputs.
+# - See that **the head decides the task**: same encoder, same input, different head, different task.
+# - Compare **frozen** (train the head only) and **end-to-end** fine-tuning.
+# - Measure the headline result: **pre-trained versus from scratch** with 32 to 512 labels, including on
+#   words that never appear in the labeled data.
+# - Finish the "trace the training loop" exercise, part b.
+
+# %%
+import torch
+
+from helpers.demos import course_checkpoint_path
+from helpers.pretraining import load_checkpoint
+
+torch.manual_seed(0)
+CHECKPOINT = course_checkpoint_path()
+course = load_checkpoint(CHECKPOINT)
+encoder, tokenizer = course.model, course.tokenizer  # pre-trained once (notebook 4), reused for everything
+
+# %% [markdown]
+# ## The tasks
+#
+# `helpers.tasks` builds five labeled tasks about the same story world the encoder was pre-trained on.
+# Each has train / validation / test splits, plus a **held-out-vocabulary test split** whose key words
+# (names, towns, things, describing words) never occur in any labeled training example, though they do
+# occur in the pre-training stories.
+
+# %%
+from helpers.experiments import get_task
+
+tasks = {name: get_task(name) for name in ("sentiment", "paraphrase", "ner", "qa")}
+for name, task in tasks.items():
+    print(f"{name:11s} kind={task.kind:9s} labels={task.label_names}")
+print()
+print("sentiment: ", tasks["sentiment"].train[0]["text"], "->",
+      tasks["sentiment"].label_names[tasks["sentiment"].train[0]["label"]])
+pair = tasks["paraphrase"].train[0]
+print("paraphrase:", pair["text_a"], "|", pair["text_b"], "->", tasks["paraphrase"].label_names[pair["label"]])
+ner = tasks["ner"].train[0]
+print("ner:       ", " ".join(f"{w}/{tasks['ner'].label_names[t]}" for w, t in zip(ner["words"], ner["labels"])))
+qa = tasks["qa"].train[0]
+print("qa:        ", qa["question"], "->", repr(qa["answer_text"]))
+print("            passage:", qa["context"])
+
+# %% [markdown]
+# ## Three kinds of head
+#
+# `helpers/heads.py` holds the three heads, with Hugging Face's names and shapes. Each wraps a copy of
+# the pre-trained `BertModel`, and each is **one linear layer**. They differ only in **which encoder
+# output they read**:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.demos import show_source
+from helpers.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
+
+show_source(BertForSequenceClassification.forward)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+show_source(BertForTokenClassification.forward)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+show_source(BertForQuestionAnswering.forward, end="loss = None")
+
+# %% [markdown]
+# - **Sequence classification** reads the pooled `[CLS]` output, one vector per input, and maps it to
+#   one score per class: *(batch, num_labels)*. Sentiment, topic, and, with two segments, paraphrase.
+# - **Token classification** reads **every** position's output: *(batch, positions, num_labels)*. Named
+#   entities: one tag per token.
+# - **Question answering** also reads every position, and gives each token two scores, "the answer
+#   starts here" and "the answer ends here": *(batch, positions)* twice. The answer is the best-scoring
+#   span.
+#
+# The shapes, on a real input:
+
+# %%
+batch = tokenizer.encode_batch(["the small dog barks at the mailman ."])
+heads = {"[CLS] head, 3 classes": BertForSequenceClassification.from_pretrained_encoder(encoder, 3),
+         "per-token head, 7 tags": BertForTokenClassification.from_pretrained_encoder(encoder, 7),
+         "start/end head": BertForQuestionAnswering.from_pretrained_encoder(encoder)}
+print("input_ids:", tuple(batch["input_ids"].shape))
+for name, head in heads.items():
+    with torch.no_grad():
+        out = head(batch["input_ids"], attention_mask=batch["attention_mask"])
+    shapes = [tuple(out.logits.shape)] if hasattr(out, "logits") else [tuple(out.start_logits.shape),
+                                                                       tuple(out.end_logits.shape)]
+    new = sum(p.numel() for p in head.head_parameters())
+    print(f"{name:24s} output {shapes}  new parameters: {new:,} (the encoder has "
+          f"{sum(p.numel() for p in head.bert.parameters()):,})")
+
+# %% [markdown]
+# ## One encoder, four tasks
+#
+# Now we fine-tune. Every model below starts from the **same** pre-trained encoder (each gets its own
+# copy) plus a new head, and trains end to end on 512 labeled examples for 150 steps, a few seconds each.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.finetuning import build_model, finetune
+from helpers.tasks import subsample
+
+TEST = 300  # test examples scored per split (the full splits have 500)
+tuned = {}
+for name, task in tasks.items():
+    run = finetune(build_model(task, encoder, seed=0), task, tokenizer=tokenizer,
+                   train_examples=subsample(task, 512, seed=0), steps=150, eval_examples=[], seed=0,
+                   progress=True)
+    tuned[name] = run
+    metric = run.evaluate("test", examples=task.test[:TEST])
+    print(f"{name:11s} " + ", ".join(f"{k} {v:.0%}" for k, v in metric.items() if k != "tag_accuracy")
+          + f"  ({run.seconds:.1f} s)")
+
+# %% [markdown]
+# Let us see what each says about inputs it has not seen:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.finetuning import predict
+
+print("sentiment: ", predict(tuned["sentiment"].model, tokenizer, tasks["sentiment"],
+                             "i think the cookies are so tasty ."))
+print("sentiment: ", predict(tuned["sentiment"].model, tokenizer, tasks["sentiment"],
+                             "i think the cookies are not tasty ."))
+print("paraphrase:", predict(tuned["paraphrase"].model, tokenizer, tasks["paraphrase"],
+                             "tom gave mia the kite .", text_b="mia got the kite from tom ."))
+print("ner:       ", predict(tuned["ner"].model, tokenizer, tasks["ner"],
+                             "mia works at the river bakery in millbrook ."))
+for example in tasks["qa"].test[:3]:
+    answer = predict(tuned["qa"].model, tokenizer, tasks["qa"], question=example["question"],
+                     context=example["context"])
+    print(f"qa:         {example['question']} -> {answer!r} (true answer: {example['answer_text']!r})")
+
+# %% [markdown]
+# ## The head decides the task
+#
+# To make the point as sharply as possible, we now **freeze** the encoder and train only a head, once
+# for sentiment and once for entities. The two models then share the *identical* encoder, number for
+# number, and we give both the same input:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+frozen = {}
+for name in ("sentiment", "ner"):
+    task = tasks[name]
+    frozen[name] = finetune(build_model(task, encoder, seed=0), task, tokenizer=tokenizer,
+                            train_examples=subsample(task, 512, seed=0), freeze_encoder=True, steps=150,
+                            eval_examples=[], seed=0, progress=True)
+
+# %%
+same = all(torch.equal(tensor, frozen["sentiment"].model.bert.state_dict()[key])
+           for key, tensor in frozen["ner"].model.bert.state_dict().items())
+print("the two encoders are identical:", same)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+sentence = "the small dog barks at the mailman ."
+print("input:           ", sentence)
+print("sentiment head:  ", predict(frozen["sentiment"].model, tokenizer, tasks["sentiment"], sentence))
+print("NER head:        ", predict(frozen["ner"].model, tokenizer, tasks["ner"], sentence))
+
+# %% [markdown]
+# Nothing about the input or the encoder says "sentiment" or "entities". The encoder turns the input into
+# one vector per position, the same vectors in both cases; **the head decides** which of them to read
+# and what to predict from them. That is why one pre-trained encoder can serve many tasks.
+
+# %% [markdown]
+# ## Frozen or end to end?
+#
+# Freezing is cheap (the encoder only runs forward, it has nothing to store for the backward pass, and
+# one copy of it can serve every head), but the encoder's features cannot adapt to the task. Training
+# **end to end** updates every weight, starting from the pre-trained ones. We already have both for two
+# tasks, trained on the same 512 labels for the same 150 steps: let us score them on both test splits.
+# (`helpers.experiments.frozen_vs_end_to_end_experiment` does the same over three seeds for
+# `benchmarks/claims.py`.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.finetuning import main_metric
+from helpers.plots import plot_grouped_bars
+
+groups = {}
+for name in ("sentiment", "ner"):
+    metric = main_metric(tasks[name])
+    for split, label in (("test", "test"), ("test_heldout", "unseen words")):
+        examples = getattr(tasks[name], split)[:TEST]
+        groups[f"{name} ({metric})\n{label}"] = {
+            "frozen": frozen[name].evaluate(split, examples=examples)[metric],
+            "end to end": tuned[name].evaluate(split, examples=examples)[metric]}
+fig = plot_grouped_bars(groups, title="Frozen encoder versus end-to-end fine-tuning (512 labels, 150 steps)",
+                        ylabel="test score", xlabel="task (metric) and test split")
+for name in ("sentiment", "ner"):
+    print(f"{name:9s} trained parameters: frozen {frozen[name].trainable_parameters:,}, "
+          f"end to end {tuned[name].trainable_parameters:,}; seconds: frozen {frozen[name].seconds:.1f}, "
+          f"end to end {tuned[name].seconds:.1f}")
+
+# %% [markdown]
+# With the same labels and steps, end to end does better, by a margin that depends on the task. Our small
+# encoder's features were shaped for filling blanks and judging sentence order; entity tags can be read
+# off them almost as they are, sentiment much less so, and letting the features adapt pays most there.
+# The frozen head trains a few hundred numbers instead of nearly a million. In general: with a large,
+# well-trained encoder and a task close to pre-training, or very few labels, a frozen encoder can be
+# enough; with more labeled data and a task further from pre-training, end to end is the usual choice.
+
+# %% [markdown]
+# ## Pre-trained versus from scratch: why the workflow pays
+#
+# The headline experiment. Fine-tune the **same architecture** twice on the same few labeled examples:
+# once starting from the pre-trained encoder, once from random weights. Do it with 32, 128 and 512
+# labels, and score both the normal test split and the **unseen-words** split. A model trained from
+# scratch has never met those words; the pre-trained one met them in the stories.
+# (`helpers.experiments.pretrained_vs_scratch_experiment`; here one seed and the sentiment task, about
+# half a minute. `benchmarks/claims.py` runs three seeds and NER too.)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.experiments import pretrained_vs_scratch_experiment
+
+curve = pretrained_vs_scratch_experiment(course, tasks=("sentiment",), label_counts=(32, 128, 512), seeds=(0,),
+                                         steps=100, test_size=300, progress=True)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.plots import plot_learning_curve
+
+results = curve["results"]["sentiment"]
+points = {}
+for start in ("pretrained", "scratch"):
+    for split, label in (("test", "test"), ("test_heldout", "unseen words")):
+        points[f"{'pre-trained' if start == 'pretrained' else 'from scratch'}, {label}"] = {
+            n: results[n][start][split]["mean"] for n in results}
+fig = plot_learning_curve(points, title="Sentiment: pre-trained versus from-scratch fine-tuning",
+                          ylabel="test accuracy", chance=curve["baseline"]["sentiment"]["test"])
+for n in results:
+    print(f"{n:4d} labels  pre-trained: {results[n]['pretrained']['test']['mean']:.0%} "
+          f"(unseen words {results[n]['pretrained']['test_heldout']['mean']:.0%})   "
+          f"scratch: {results[n]['scratch']['test']['mean']:.0%} "
+          f"(unseen words {results[n]['scratch']['test_heldout']['mean']:.0%})")
+
+# %% [markdown]
+# Read the two pairs of lines (the numbers are printed above the chart):
+#
+# - Both models improve with more labels, but the **pre-trained** one makes more of them: it starts from
+#   representations that already know what the words are like, and fine-tuning only has to map them to
+#   labels. With very few labels (32) a single run is unreliable and can go either way;
+#   `benchmarks/claims.py` averages three seeds.
+# - On **unseen words** the gap is the point: the model trained from scratch has never met those words
+#   and can only go by the rest of the sentence, while the pre-trained model met them in the unlabeled
+#   stories and carries over what it learnt there.
+#
+# This is the practical win of the workflow: unlabeled text is essentially free, labels cost time and
+# money. Pre-train once on lots of text, and each new task needs only hundreds to thousands of labeled
+# examples.
+
+# %% [markdown]
+# ## Exercise: trace the training loop, part b
+#
+# Back to **"the small dog barks at the mailman."** After pre-training, we set up **sentiment**
+# fine-tuning on it. What is the input now? Which output does the head read, and what comes out?
+# And what would change for a per-token task such as NER? Think first, then use the widget (it uses the
+# end-to-end sentiment and NER models trained above).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.demos import trace_finetune_widget
+
+trace_finetune_widget(tokenizer, sentence_model=tuned["sentiment"].model,
+                      sentence_labels=tasks["sentiment"].label_names,
+                      token_model=tuned["ner"].model, token_labels=tasks["ner"].label_names)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from IPython.display import HTML
+
+from helpers.demos import predict_sequence_label, predict_token_labels, trace_finetune_html
+
+sentence = "the small dog barks at the mailman."
+tokens, tags = predict_token_labels(tuned["ner"].model, tokenizer, sentence, tasks["ner"].label_names)
+label = predict_sequence_label(tuned["sentiment"].model, tokenizer, sentence, tasks["sentiment"].label_names)
+HTML("<h4>sentiment: a [CLS] head</h4>" + trace_finetune_html(tokens, "cls", label)
+     + "<h4>NER: a per-token head</h4>" + trace_finetune_html(tokens, "token", tags))
+
+# %% [markdown]
+# Compare with part a (notebook 2), the same sentence in pre-training:
+#
+# | | pre-training (MLM) | fine-tuning (sentiment) |
+# |---|---|---|
+# | input | a selected token may be `[MASK]`, a random token or unchanged | plain text plus `[CLS]` and `[SEP]`; **no `[MASK]`** |
+# | what is predicted | the original token at the selected position(s) | one label for the whole sentence |
+# | which output is read | the selected positions' outputs | the `[CLS]` output (position 0); the rest are discarded |
+# | weights | the encoder, plus the MLM and NSP heads | the **same** encoder weights, plus a new head |
+#
+# For NER, the head would read every token's output instead of only `[CLS]`.
+
+# %% [markdown]
+# ## Check yourself
+
+# %%
+from helpers.quiz import quiz
+
+quiz("heads", kind="multiple_choice")
+
+# %% [markdown]
+# ## Summary
+#
+# - Fine-tuning attaches a **small head** (one linear layer) to the pre-trained encoder and trains on
+#   labeled data.
+# - **Whole-input labels** (sentiment, topic, paraphrase) → a head on the `[CLS]` output. **A label per
+#   token** (entities) → a head on every token's output; **spans** (extractive QA) → start and end scores
+#   on every token's output.
+# - **The head decides the task**: same encoder, same input, different head, different task.
+# - **Frozen** (head only) is cheap; **end to end** adapts the features and scored higher here; the
+#   choice depends on how far the task is from pre-training and how much labeled data there is.
+# - **Pre-trained versus from scratch**: with the same few labels the pre-trained start does better, most
+#   clearly on words the labeled data never contained.
+#
+# **Next:** [6. Self-check](06_self_check.ipynb): six questions, the pick-the-head exercise and the quiz.

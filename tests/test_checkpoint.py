@@ -1,0 +1,125 @@
+"""Checkpoints: round trip, and a clear error for every kind of bad file."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers.model import BertConfig, BertForPreTraining
+from helpers.pretraining import fill_mask, load_checkpoint, save_checkpoint
+from helpers.tokenizer import WordPieceTokenizer
+
+TEXTS = ["the small dog barks at the mailman .", "this teddy bear is so cute .",
+         "the cat sleeps on the warm mat .", "a big dog runs in the park ."] * 5
+
+
+def tiny(vocab_size: int, **overrides) -> BertForPreTraining:
+    torch.manual_seed(0)
+    config = dict(vocab_size=vocab_size, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                  intermediate_size=32, max_position_embeddings=32)
+    return BertForPreTraining(BertConfig(**{**config, **overrides}))
+
+
+@pytest.fixture()
+def saved(tmp_path):
+    tokenizer = WordPieceTokenizer.from_corpus(TEXTS, vocab_size=60, min_freq=1)
+    model = tiny(tokenizer.vocab_size).eval()
+    path = save_checkpoint(tmp_path / "ckpt.pt", model, tokenizer, {"seed": 3, "steps": 7, "command": "test"},
+                           dtype=torch.float32)
+    return path, model, tokenizer
+
+
+def test_round_trip_restores_weights_vocab_and_metadata(saved):
+    path, model, tokenizer = saved
+    ckpt = load_checkpoint(path)
+    assert ckpt.tokenizer.vocab == tokenizer.vocab
+    assert ckpt.config == model.config.to_dict()
+    assert ckpt.metadata == {"seed": 3, "steps": 7, "command": "test"}
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(ckpt.model.state_dict()[name], tensor), name
+    # the decoder is still tied to the word embeddings after loading
+    assert ckpt.model.cls.predictions.decoder.weight.data_ptr() == \
+        ckpt.model.bert.embeddings.word_embeddings.weight.data_ptr()
+    ids = torch.tensor([tokenizer.encode_pair("the small dog barks .")["input_ids"]])
+    with torch.no_grad():
+        assert torch.equal(model(ids).prediction_logits, ckpt.model(ids).prediction_logits)
+
+
+def test_float16_storage_is_smaller_and_close(saved, tmp_path):
+    path, model, tokenizer = saved
+    half = save_checkpoint(tmp_path / "half.pt", model, tokenizer, {})
+    assert half.stat().st_size < 0.75 * path.stat().st_size
+    loaded = load_checkpoint(half).model
+    for name, tensor in model.state_dict().items():
+        assert loaded.state_dict()[name].dtype == torch.float32
+        torch.testing.assert_close(loaded.state_dict()[name], tensor, atol=1e-3, rtol=1e-3)
+
+
+def test_load_into_a_matching_model_and_tokenizer(saved):
+    path, model, tokenizer = saved
+    target = tiny(tokenizer.vocab_size)
+    torch.nn.init.zeros_(target.bert.pooler.dense.weight)
+    ckpt = load_checkpoint(path, model=target, tokenizer=tokenizer)
+    assert ckpt.model is target
+    assert torch.equal(target.bert.pooler.dense.weight, model.bert.pooler.dense.weight)
+
+
+def test_no_temporary_files_are_left(saved):
+    path, _, _ = saved
+    assert sorted(p.name for p in path.parent.iterdir()) == ["ckpt.pt"]
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such checkpoint"):
+        load_checkpoint(tmp_path / "nope.pt")
+
+
+def test_truncated_file(saved, tmp_path):
+    path, _, _ = saved
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        load_checkpoint(cut)
+
+
+def test_text_file_and_foreign_torch_file(tmp_path):
+    text = tmp_path / "notes.pt"
+    text.write_text("hello, I am not a checkpoint\n")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        load_checkpoint(text)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(ValueError, match="not a pre-training checkpoint"):
+        load_checkpoint(foreign)
+    with pytest.raises(ValueError, match="directory"):
+        load_checkpoint(tmp_path)
+
+
+def test_other_vocabulary_is_a_clear_error(saved):
+    path, _, tokenizer = saved
+    other = WordPieceTokenizer.from_corpus(TEXTS + ["zebras gallop across the savanna ."] * 3,
+                                           vocab_size=70, min_freq=1)
+    assert other.vocab != tokenizer.vocab
+    with pytest.raises(ValueError, match="tokenizer does not match the checkpoint's vocabulary"):
+        load_checkpoint(path, tokenizer=other)
+
+
+def test_other_config_is_a_clear_error_not_a_shape_traceback(saved):
+    path, _, tokenizer = saved
+    with pytest.raises(ValueError, match=r"model does not match the checkpoint's config \(hidden_size: model 32"):
+        load_checkpoint(path, model=tiny(tokenizer.vocab_size, hidden_size=32))
+    with pytest.raises(ValueError, match="vocab_size: model 99"):
+        load_checkpoint(path, model=tiny(99))
+
+
+def test_fill_mask_shapes_and_errors(saved):
+    _, model, tokenizer = saved
+    out = fill_mask(model, tokenizer, "the small dog [MASK] at the [MASK] .", top_k=3)
+    assert len(out) == 2 and all(len(choices) == 3 for choices in out)
+    for choices in out:
+        probs = [p for _, p in choices]
+        assert probs == sorted(probs, reverse=True) and all(0 <= p <= 1 for p in probs)
+        assert all(token in tokenizer.vocab for token, _ in choices)
+    with pytest.raises(ValueError, match=r"must contain at least one \[MASK\]"):
+        fill_mask(model, tokenizer, "no blank here .")
+    with pytest.raises(ValueError, match="top_k"):
+        fill_mask(model, tokenizer, "a [MASK] .", top_k=0)

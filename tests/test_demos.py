@@ -1,0 +1,116 @@
+"""The notebooks' demonstrations (helpers/demos.py) and figures (helpers/plots.py)."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest
+import torch
+
+from helpers import demos, plots
+from helpers.tokenizer import WordPieceTokenizer
+
+SENTENCES = ["the small dog barks at the mailman .", "this teddy bear is so cute .",
+             "the cat sleeps on the mat .", "a telescope sees the stars ."] * 5
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return WordPieceTokenizer.from_corpus(SENTENCES, vocab_size=200, min_freq=1)
+
+
+def test_mask_sentence_is_seeded_and_labels_only_selected_positions(tokenizer):
+    a = demos.mask_sentence(tokenizer, SENTENCES[0], mlm_probability=0.5, seed=3)
+    b = demos.mask_sentence(tokenizer, SENTENCES[0], mlm_probability=0.5, seed=3)
+    assert a == b
+    assert a.operations[0] == a.operations[-1] == "special"  # [CLS] and [SEP] never selected
+    for token, label, op in zip(a.tokens, a.labels, a.operations):
+        if op in ("mask", "random", "keep"):
+            assert label == token  # the target is the ORIGINAL token, whatever happened
+        else:
+            assert label == "-100"
+    for token, seen, op in zip(a.tokens, a.inputs, a.operations):
+        if op == "mask":
+            assert seen == "[MASK]"
+        elif op in ("keep", "not selected", "special"):
+            assert seen == token
+
+
+def test_masking_html_escapes_text(tokenizer):
+    example = demos.MaskedExample(tokens=["[CLS]", "<script>", "[SEP]"], inputs=["[CLS]", "[MASK]", "[SEP]"],
+                                  labels=["-100", "<script>", "-100"], operations=["special", "mask", "special"])
+    html = demos.masking_html(example)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "1 of 1 ordinary tokens selected" in html
+
+
+def test_count_operations_matches_the_mix(tokenizer):
+    counts = demos.count_operations(tokenizer, SENTENCES * 50, seed=0)
+    assert counts["selected"] == counts["mask"] + counts["random"] + counts["keep"]
+    assert 0.12 < counts["selected"] / counts["candidates"] < 0.18
+    assert 0.75 < counts["mask"] / counts["selected"] < 0.85
+
+
+@pytest.mark.parametrize("outcome", ["mask", "random", "keep"])
+def test_trace_mlm_targets_the_original_token_at_one_position(tokenizer, outcome):
+    tokens = tokenizer.convert_ids_to_tokens(tokenizer.encode_pair(SENTENCES[0])["input_ids"])
+    assert tokens[4] == "barks"  # [CLS] the small dog barks ...
+    html = demos.trace_mlm_html(tokenizer, SENTENCES[0], outcome=outcome)
+    assert "p(&#x27;barks&#x27; | input) at position 4 only" in html
+    assert html.count(">barks<") == (3 if outcome == "keep" else 2)  # original, labels (and input if kept)
+    with pytest.raises(ValueError, match="outcome"):
+        demos.trace_mlm_html(tokenizer, SENTENCES[0], outcome="swap")
+    with pytest.raises(ValueError, match="position=0"):
+        demos.trace_mlm_html(tokenizer, SENTENCES[0], position=0)  # [CLS] is never selected
+
+
+def test_trace_finetune_reads_cls_or_every_token():
+    tokens = ["[CLS]", "the", "dog", "[SEP]"]
+    cls = demos.trace_finetune_html(tokens, "cls", "neutral")
+    assert "position 0" in cls and "neutral" in cls and cls.count("discarded") == 3
+    per_token = demos.trace_finetune_html(tokens, "token", [None, "O", "O", None])
+    assert per_token.count("discarded") == 2
+    with pytest.raises(ValueError, match="prediction has 2 labels"):
+        demos.trace_finetune_html(tokens, "token", ["O", "O"])
+
+
+def test_widgets_build(tokenizer):
+    assert demos.masking_widget(tokenizer, SENTENCES[1]).children
+    assert demos.trace_mlm_widget(tokenizer, SENTENCES[0]).children
+    assert demos.trace_finetune_widget(tokenizer, SENTENCES[0]).children
+
+
+def test_source_of_cuts_between_markers():
+    text = demos.source_of(demos.mask_sentence, start="encoded =", end="names =")
+    assert text.startswith("encoded =") and "names =" not in text
+    with pytest.raises(ValueError, match="start="):
+        demos.source_of(demos.mask_sentence, start="no such line")
+
+
+def test_project_2d_finds_the_direction_of_largest_variance():
+    torch.manual_seed(0)
+    x = torch.randn(50, 5) * torch.tensor([10.0, 3.0, 0.1, 0.1, 0.1])
+    coords, explained = plots.project_2d(x)
+    assert coords.shape == (50, 2)
+    assert explained[0] > explained[1] > 0 and explained.sum() <= 1
+    assert torch.corrcoef(torch.stack([coords[:, 0], x[:, 0]]))[0, 1].abs() > 0.99
+    with pytest.raises(ValueError, match="vectors has shape"):
+        plots.project_2d(torch.randn(2, 5))
+
+
+def test_figures_have_titles_and_labelled_axes():
+    figures = [
+        plots.plot_attention_masks(["[CLS]", "a", "b", "[SEP]"]),
+        plots.plot_operation_split({"mask": 80, "random": 10, "keep": 10}),
+        plots.plot_training_curves({"a": [3, 2, 1], "b": [3, 3, 3]}, title="t"),
+        plots.plot_grouped_bars({"g": {"x": 0.5, "y": 0.7}}, title="t", ylabel="y", xlabel="x"),
+        plots.plot_learning_curve({"pre-trained": {32: 0.5, 128: 0.8}}, title="t"),
+        plots.plot_embedding_projection(torch.randn(6, 4), list("abcdef"), ["k1"] * 3 + ["k2"] * 3),
+    ]
+    for fig in figures:
+        for ax in fig.axes:
+            if ax.get_label() == "<colorbar>":
+                continue
+            assert ax.get_title() or fig._suptitle is not None
+            assert ax.get_xlabel() and ax.get_ylabel()
+    with pytest.raises(ValueError, match="counts="):
+        plots.plot_operation_split({"mask": 1})

@@ -1,0 +1,164 @@
+"""The committed notebooks: built from their sources, stored WITH outputs, shaped like lessons.
+
+nbval (configured in pyproject.toml) re-executes every notebook and compares outputs; these tests
+check what nbval cannot: that the committed ``.ipynb`` files match their sources in
+``notebooks/src``, that they were saved after a complete run (outputs and execution counts
+present, no errors), that each opens with what the learner will do and learn and ends with a
+summary and a pointer to the next notebook, that the curriculum's topics all appear somewhere, and
+that the recorded run times and memory fit the course's budget.
+"""
+from __future__ import annotations
+
+import ast
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]_*.py"))
+IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
+build = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(build)
+
+
+def load(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def test_the_sequence_is_complete_and_starts_with_start_here():
+    names = [p.stem for p in IPYNBS]
+    assert names[0] == "00_start_here", "the Makefile opens notebooks/00_start_here.ipynb"
+    assert [n[:2] for n in names] == [f"{i:02d}" for i in range(len(names))], names
+    assert len(names) >= 8, "the course has notebooks 0 to 7"
+    assert names == [p.stem for p in SOURCES], "every notebook needs its source in notebooks/src and vice versa"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_committed_notebook_matches_its_source(source):
+    stored = load(NOTEBOOKS / f"{source.stem}.ipynb")
+    fresh = build.to_notebook(source)
+    assert [(c.cell_type, c.source) for c in stored.cells] == [(c.cell_type, c.source) for c in fresh.cells], (
+        f"{source.name} changed since the notebook was built: run python scripts/build_notebooks.py {source.stem[:2]}")
+
+
+def _should_print(source: str) -> bool:
+    """A code cell that prints, plots, or ends with an expression must have stored output."""
+    tree = ast.parse(source)
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+            if name == "print" or name.startswith("plot_"):
+                return True
+    return False
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.stem)
+def test_notebook_is_stored_with_the_outputs_of_a_complete_run(path):
+    nb = load(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{path.name} has no code cells"
+    counts = [c.execution_count for c in code]
+    assert counts == list(range(1, len(code) + 1)), (
+        f"{path.name}: execution counts {counts} are not 1..{len(code)}: save it after one complete "
+        "run (python scripts/build_notebooks.py)")
+    for i, cell in enumerate(code):
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{path.name}, code cell {i}: stored error {errors[0].get('ename')}"
+        if _should_print(cell.source):
+            assert cell.outputs, f"{path.name}, code cell {i} should show output but has none:\n{cell.source[:200]}"
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.stem)
+def test_notebook_opens_with_what_you_will_learn_and_ends_with_summary_and_next(path):
+    markdown = [c.source for c in load(path).cells if c.cell_type == "markdown"]
+    opening = "\n".join(markdown[:2])
+    assert re.search(r"^#\s+\S", markdown[0], re.M), f"{path.name} must open with a title"
+    assert re.search(r"what you will (do and )?learn", opening, re.I), (
+        f"{path.name} must open with what the learner will do and learn")
+    closing = markdown[-1]
+    assert re.search(r"^##\s+summary", "\n".join(markdown[-2:]), re.I | re.M), f"{path.name} must end with a summary"
+    links = re.findall(r"\]\(([0-9]{2}_[a-z_]+\.ipynb)\)", closing)
+    assert links, f"{path.name} must end with a link to where to go next"
+    for link in links:
+        assert (NOTEBOOKS / link).exists(), f"{path.name} links to a missing notebook {link}"
+    index = IPYNBS.index(path)
+    if index + 1 < len(IPYNBS):
+        assert IPYNBS[index + 1].name in links, f"{path.name} must point to the next notebook, {IPYNBS[index + 1].name}"
+    else:
+        assert "RoBERTa" in closing, "the last notebook points to the next lesson, RoBERTa"
+
+
+def _all_course_text() -> str:
+    parts = [c.source for path in IPYNBS for c in load(path).cells]
+    parts += [(ROOT / "helpers" / "data" / "quizzes.toml").read_text(), (ROOT / "flashcards" / "deck.toml").read_text()]
+    return "\n".join(parts)
+
+
+# One pattern per curriculum item (../shared/CURRICULUM.md): each must appear in the notebooks,
+# the quizzes or the flashcards.
+CURRICULUM = {
+    "no causal mask": r"causal mask",
+    "copying": r"copy",
+    "15% selection": r"15\s?%",
+    "structural tokens never selected": r"never selected",
+    "80/10/10": r"80/10/10",
+    "random replacement example": r"telescope|random token",
+    "predict the original": r"original token",
+    "loss at selected positions only": r"selected positions only",
+    "why the mix": r"fine-tuning and inference inputs contain no",
+    "NSP pairs": r"random sentence",
+    "segment layout": r"\[CLS\] A \[SEP\] B \[SEP\]",
+    "segment embeddings": r"segment embedding",
+    "NSP head on CLS": r"head on the `?\[CLS\]`? output",
+    "RoBERTa dropped NSP": r"RoBERTa",
+    "two stages": r"pre-train once",
+    "frozen or end to end": r"end to end",
+    "unlabeled data is free": r"unlabeled (text|data) is essentially free",
+    "cost of pre-training": r"cost",
+    "MASK only in pre-training": r"no `?\[MASK\]`?",
+    "teddy bear example": r"teddy bear is so cute",
+    "trace example": r"the small dog barks at the mailman",
+    "the head decides the task": r"head decides the task",
+    "per-token heads": r"per-token",
+    "extractive QA start/end": r"start",
+    "named entities": r"entit",
+    "paraphrase": r"paraphrase",
+}
+
+
+@pytest.mark.parametrize("topic", CURRICULUM, ids=str)
+def test_every_curriculum_topic_appears(topic):
+    assert re.search(CURRICULUM[topic], _all_course_text(), re.I), f"curriculum topic {topic!r} appears nowhere"
+
+
+def test_recorded_times_and_memory_fit_the_budget():
+    table = (NOTEBOOKS / "timings.md").read_text()
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].endswith(".ipynb"):
+            rows[cells[0]] = (float(cells[1]), float(cells[2]), float(cells[3]))
+    assert set(rows) == {p.name for p in IPYNBS}, "timings.md must list every notebook (rebuild them all)"
+    # The time a notebook needs is at most its wall time, and at most the CPU time its kernel used
+    # (that much work takes no longer than that on an idle core): a build on a machine busy with other
+    # work inflates the wall time but not the work.
+    needed = {name: min(wall, cpu) for name, (wall, _, cpu) in rows.items()}
+    for name, (wall, megabytes, cpu) in rows.items():
+        assert needed[name] <= 120, f"{name} took {wall} s wall, {cpu} s CPU (budget: 120 s per notebook)"
+        assert megabytes <= 2048, f"{name} peaked at {megabytes} MB (budget: 2 GB)"
+    assert sum(needed.values()) <= 600, "the whole sequence must run in 10 minutes"
+
+
+def test_percent_format_parser_splits_cells():
+    text = "# header comment, ignored\n# %% [markdown]\n# # Title\n#\n# text\n\n# %%\nx = 1\n\nprint(x)\n\n# %%\n"
+    assert build.parse_percent(text) == [("markdown", "# Title\n\ntext"), ("code", "x = 1\n\nprint(x)")]
+    with pytest.raises(ValueError, match="must start with"):
+        build.parse_percent("# %% [markdown]\nnot a comment\n")
