@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FIRST_NOTEBOOK := notebooks/00_start_here.ipynb
 
-.PHONY: lab test install install-dev browser flashcards checkpoint benchmark claims clean-venv
+.PHONY: lab test install install-dev browser notebooks flashcards checkpoint benchmark claims clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ browser:
 
 test: install-dev browser
 	$(BIN)/python -m pytest
+
+# Rebuild every notebook from notebooks/src and store the outputs of a fresh run (and timings.md).
+notebooks: install-dev
+	$(BIN)/python scripts/build_notebooks.py
 
 flashcards: install
 	$(BIN)/python -m helpers.flashcards print --out flashcards/flashcards.pdf

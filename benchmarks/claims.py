@@ -124,10 +124,11 @@ def main(argv=None) -> int:
         print("claim 3: MLM + NSP vs MLM only, fine-tuned on paraphrase detection", flush=True)
         # Claim 2's 80/10/10 model IS the MLM + NSP model (same preset, data and seed): reuse it.
         with_nsp = (mask_mix["80/10/10"]["model"], mask_mix["80/10/10"]["tokenizer"])
-        nsp = ex.nsp_experiment(preset=preset, pretrain_seed=0, with_nsp=with_nsp, num_labels=512 if not quick else 64,
+        n3 = 64 if quick else 512
+        nsp = ex.nsp_experiment(preset=preset, pretrain_seed=0, with_nsp=with_nsp, num_labels=n3,
                                 seeds=seeds, steps=ft_steps, test_size=test_size, progress=False)
         for name in ("mlm+nsp", "mlm only"):
-            add("3", f"{name}: paraphrase accuracy (%)", pm(nsp[name]["test"]), f"{seed_note}, 512 labels")
+            add("3", f"{name}: paraphrase accuracy (%)", pm(nsp[name]["test"]), f"{seed_note}, {n3} labels")
             add("3", f"{name}: paraphrase accuracy, held-out vocabulary (%)", pm(nsp[name]["test_heldout"]), seed_note)
         add("3", "majority-class paraphrase accuracy (%)", f"{nsp['baseline']['test'] * 100:.1f}", "reference")
         timings["3"] = time.perf_counter() - t

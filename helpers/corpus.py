@@ -6,7 +6,7 @@ words fit here?), NSP needs documents (does sentence B continue sentence A's sto
 The storybook is designed so that a tiny model can learn useful things from it in minutes:
 
 * **Every document stays on one topic** (home, farm, school, sports, sea) with its own cast of
-  two or three characters, one town, one organisation and two scenes ("the barn"). Every
+  two or three characters, one town, one organisation and three scenes ("the barn"). Every
   sentence carries a topic word (a scene, thing, animal, job or organisation of its topic) and
   almost every one names a character, so a true next sentence shares names and topic words
   with the one before it and a random sentence from elsewhere usually does not: NSP is
@@ -70,37 +70,27 @@ CONSEQUENCES = {
     "positive": (
         "the {t} {was} so {adj} that {a} {react} .",
         "{a} felt {feel} because the {t} {was} {adj} .",
-        "{a} loved the {adj} {t} and {react} .",
-        "the {t} {was} {adj} and {adj2} , and {a} felt {feel} .",
-        "{a} {react} and said the {t} {was} {adj} and {adj2} .",
+        "{a} loved the {adj} {t} and showed {it} to {b} .",
+        "{a} {react} and said the {t} {was} {adj} .",
         "{this} {t} {is} so {adj} .",
-        "{a} thanked {b} for the {adj} {t} and felt {feel} .",
+        "{a} thanked {b} for the {adj} {t} .",
     ),
     "negative": (
         "the {adj} {t} made {a} feel {feel} .",
         "the {t} {was} so {adj} that {a} {react} .",
-        "{a} hated the {adj} {t} and {react} .",
-        "the {t} {was} {adj} and {adj2} , and {a} felt {feel} .",
-        "{a} threw the {t} away because {it} {was} {adj} and {adj2} .",
+        "{a} {react} when {a_he} saw how {adj} the {t} {was} .",
+        "{a} threw the {t} away because {it} {was} {adj} .",
         "{this} {t} {is} so {adj} .",
         "{a} told {b} that the {t} {was} {adj} and {a_he} felt {feel} .",
     ),
     "neutral": (
         "the {t} {was} {adj} , and {a} {react} .",
         "{a} put the {adj} {t} on the shelf and felt {feel} .",
-        "{a} did not mind the {adj} {t} and {react} .",
-        "the {t} {was} {adj} and {adj2} , so {a} felt {feel} about {it} .",
+        "{a} looked at the {adj} {t} and {react} .",
         "{this} {t} {is} so {adj} .",
         "the {t} {was} just {adj} , so {a} felt {feel} about {it} .",
     ),
 }
-# A third sentence (half the time): a second describing word of the same polarity, so words of
-# one polarity are met next to each other, and one more feeling.
-AFTERTHOUGHTS = (
-    "later , {b} agreed that the {t} {was} {adj2} .",
-    "{b} also thought the {t} {was} {adj2} and felt {feel} too .",
-    "even the {role} said the {t} {was} {adj2} .",
-)
 # Negation, taught with the same rule the sentiment task uses:
 # "not" + positive word -> negative consequences; "not" + negative word -> neutral ones.
 NEGATED = {
@@ -141,7 +131,7 @@ PLACE_LINES = (
 )
 # Weights of the kinds of body sentence: episodes dominate because they carry sentiment.
 _BODY_KINDS = ("episode", "activity", "animal", "social", "organisation", "place")
-_BODY_WEIGHTS = (40, 20, 10, 10, 10, 10)
+_BODY_WEIGHTS = (38, 22, 10, 10, 10, 10)
 
 
 def _past(stem: str) -> str:
@@ -170,7 +160,7 @@ class _Storyteller:
         self.slots = {
             "town": rng.choice(self.lex.towns),
             "org": rng.choice(self.orgs[topic]).name,
-            "scenes": rng.sample(self.lex.scenes[topic], 2),
+            "scenes": rng.sample(self.lex.scenes[topic], 3),
             "relative": rng.choice(world.RELATIVES),
         }
         self.cast, self.topic, self.info = cast, topic, info
@@ -178,9 +168,8 @@ class _Storyteller:
         length = rng.randint(5, 12)
         while len(sentences) < length - 1:
             kind = rng.choices(_BODY_KINDS, _BODY_WEIGHTS)[0]
-            self.room = length - 1 - len(sentences)  # body sentences still to write
-            if kind == "episode" and self.room < 2:
-                kind = "activity"  # an episode takes two or three sentences; only one is left
+            if kind == "episode" and len(sentences) == length - 2:
+                kind = "activity"  # an episode takes two sentences; only one is left
             sentences.extend(getattr(self, "_" + kind)())
         sentences.append(self._fill(rng.choice(CLOSINGS)))
         return sentences
@@ -209,20 +198,15 @@ class _Storyteller:
             pool = own if own and (not plain or rng.random() < 0.75) else plain
             if pool:
                 break
-        thing = rng.choice(pool)
-        partners = [x for x in self.adjectives[polarity] if x is not adj and x.describes(thing)]
-        adj, adj2 = adj.word, rng.choice(partners).word
+        thing, adj = rng.choice(pool), adj.word
         # "not" + positive reads as negative, "not" + negative as neutral (see helpers.tasks)
         felt = {"positive": "negative", "negative": "neutral"}[polarity] if negate else polarity
-        extra = {"t": thing.name, "adj": adj, "adj2": adj2, **thing.agreement(),
-                 "feel": rng.choice(world.FEELINGS[felt]), "react": rng.choice(world.REACTIONS[felt]),
-                 "role": rng.choice(self.info.roles)}
+        extra = {"t": thing.name, "adj": adj, **thing.agreement(), "feel": rng.choice(world.FEELINGS[felt]),
+                 "react": rng.choice(world.REACTIONS[felt])}
         meetings = MEETINGS if thing.tangible else MEETINGS_INTANGIBLE
         lines = [self._fill(rng.choice(meetings), **extra)]
         templates = NEGATED[polarity] if negate else CONSEQUENCES[polarity]
         lines.append(self._fill(rng.choice(templates), **extra))
-        if not negate and self.room > 2 and rng.random() < 0.5:
-            lines.append(self._fill(rng.choice(AFTERTHOUGHTS), **extra))
         return lines
 
     def _activity(self) -> list[str]:
@@ -333,7 +317,7 @@ def python_reference_corpus() -> list[list[str]]:
     """Python's own reference documentation (shipped with Python, no download) as documents.
 
     Each help topic of ``pydoc_data.topics`` becomes a document; code blocks are dropped and
-    prose paragraphs are split into sentences with a simple regex. Real English, about 50k
+    prose paragraphs are split into sentences with a simple regex. Real English, about 70k
     tokens: small, but enough to see the same pre-training code run on real text."""
     from pydoc_data.topics import topics
 

@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    from helpers.pretraining import (evaluate, parameter_hash, pick_device, pretrain, resolve_settings,
+    from helpers.pretraining import (corpus_hash, evaluate, parameter_hash, pick_device, pretrain, resolve_settings,
                                      save_checkpoint)
 
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             metadata.update(
                 command="python -m helpers.pretrain " + shlex.join(argv),
                 corpus=args.corpus,
+                corpus_sha256=corpus_hash(documents),
                 seed=args.seed,
                 device=str(next(result.model.parameters()).device),
                 history=result.history,

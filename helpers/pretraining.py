@@ -115,6 +115,16 @@ def count_parameters(model: torch.nn.Module) -> int:
     return total
 
 
+def corpus_hash(documents: list[list[str]]) -> str:
+    """A SHA-256 of the documents' text: a checkpoint records it, so a changed corpus is detectable."""
+    h = hashlib.sha256()
+    for document in documents:
+        for sentence in document:
+            h.update(sentence.encode() + b"\n")
+        h.update(b"\n")
+    return h.hexdigest()
+
+
 def parameter_hash(model: torch.nn.Module) -> str:
     """A SHA-256 of every parameter's bytes, in name order: equal hashes mean equal weights."""
     h = hashlib.sha256()

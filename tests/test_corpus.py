@@ -37,7 +37,7 @@ def test_same_seed_same_corpus_and_different_seed_different():
     assert a != corpus.make_storybook(200, seed=2)
 
 
-def test_small_storybook_is_smaller_and_a_prefix_of_nothing_odd():
+def test_small_storybook_is_about_ten_times_smaller():
     small = corpus.small_storybook()
     assert len(small) == corpus.SMALL_NUM_DOCUMENTS
     assert 50_000 < corpus.corpus_stats(small)["tokens"] < 1_000_000

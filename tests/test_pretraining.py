@@ -127,6 +127,19 @@ def course():
     return load_checkpoint(COURSE_CHECKPOINT)
 
 
+def test_shipped_checkpoint_was_trained_on_the_current_corpus(course):
+    """If the storybook generator changed since the checkpoint was made, retrain it (see
+    checkpoints/README.md): its numbers were measured on text the generator no longer makes."""
+    from helpers.corpus import make_storybook
+    from helpers.pretraining import corpus_hash
+
+    meta = course.metadata
+    assert "corpus_sha256" in meta, "the checkpoint records no corpus hash: retrain it with checkpoints/README.md"
+    documents = make_storybook(num_documents=meta["settings"]["num_documents"], seed=meta["seed"])
+    assert corpus_hash(documents) == meta["corpus_sha256"], \
+        "the storybook corpus changed since checkpoints/course.pt was trained: retrain it (checkpoints/README.md)"
+
+
 def test_shipped_checkpoint_meets_its_numbers_on_held_out_text(course):
     """Recompute held-out accuracy (documents the training never saw) and compare with the targets."""
     from helpers.corpus import make_storybook

@@ -233,13 +233,13 @@ for name in ("80/10/10", "always [MASK]"):
 # %% [markdown]
 # ## Exercise: trace the training loop, part a
 #
-# Take the sentence **"the small dog barks at the mailman."**. With `[CLS]` and `[SEP]` it has about 9
-# tokens, 7 of them ordinary (the exact count depends on the vocabulary: the widget shows it), so at the
-# 15% rate about one token is selected per pass. Say it is `barks`. What does the model see, and what is
-# it trained to predict, in each of the three outcomes? Think first, then use the widget: choose the word
-# and the outcome. (The course's small vocabulary splits some words into word-pieces, `barks` into
-# `bar ##ks`; the widget then selects all pieces of the word together, which is called whole-word
-# masking, and each piece is predicted.)
+# Take the sentence **"the small dog barks at the mailman."**. With `[CLS]` and `[SEP]` it has 10
+# tokens, 8 of them ordinary (the full stop is a token too), so at the 15% rate about one token is
+# selected per pass. Say it is `barks`. What does the model see, and what is it trained to predict, in
+# each of the three outcomes? Think first, then use the widget: choose the word and the outcome. (In the
+# course's vocabulary every storybook word, `barks` included, is one token. A word that a vocabulary
+# splits into word-pieces, say `bar ##ks`, would have all its pieces selected together, which is called
+# whole-word masking, and each piece predicted; the widget does that for such words.)
 
 # %%
 # NBVAL_IGNORE_OUTPUT

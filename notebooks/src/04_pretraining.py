@@ -44,9 +44,9 @@ CHECKPOINT = course_checkpoint_path()
 # %% [markdown]
 # ## Pre-training live
 #
-# The "live" preset is a 2-layer, 128-wide BERT on 2,000 storybook documents. Its full 600 steps take
-# about a minute and a half on a laptop; here we run the first 200 steps (well under a minute), enough to
-# see how training starts. Change `LIVE_STEPS` to 600 to run the whole preset.
+# The "live" preset is a 2-layer, 128-wide BERT on 6,000 storybook documents. Its full 1,500 steps take
+# a few minutes on a laptop; here we run the first 200 steps (well under a minute), enough to see how
+# training starts. Change `LIVE_STEPS` to 1500 to run the whole preset.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -67,8 +67,10 @@ fig = plot_pretraining_history(live.history, title=f"Live pre-training, {live.st
 # What to look for in the curves:
 #
 # - The **MLM loss** drops fast at first, while the model learns which tokens are frequent, then
-#   flattens: for a while its best guess at a blank is simply a common token, and MLM accuracy sits on a
-#   plateau. Using the context properly comes later, after several hundred steps.
+#   flattens: for a while its best guess at a blank is simply a common token, and after 200 steps MLM
+#   accuracy is still low (about 20%). Using the context properly comes later, after several hundred
+#   steps. (In so short a run the held-out accuracies are measured only at the start and the end, hence
+#   the straight lines.)
 # - Accuracy at **kept** positions rises first: when the answer is visible in the input, copying it is
 #   the easiest thing to learn. Accuracy at `[MASK]` and at **random** positions needs context.
 # - The **NSP loss** stays near log 2 ≈ 0.69 and NSP accuracy near 50%: a coin flip. In these first
@@ -78,11 +80,12 @@ fig = plot_pretraining_history(live.history, title=f"Live pre-training, {live.st
 # ### Why we now load a checkpoint
 #
 # A short run shows the mechanics; a good model needs more steps. The course ships a checkpoint,
-# `checkpoints/course.pt`, pre-trained once with the "course" preset: a 4-layer model, 4,000 steps on
-# 8,000 documents, about a quarter of an hour on a laptop. That is the workflow in miniature:
-# **pre-train once, then reuse**. Every remaining experiment starts from it. (It was made with
-# `make checkpoint`, that is `python -m helpers.pretrain --preset course --out checkpoints/course.pt`;
-# its metadata records how.)
+# `checkpoints/course.pt`, pre-trained once with the "course" preset: a 4-layer model with a vocabulary
+# of 2,000 tokens, 6,000 steps on 14,000 documents, roughly a quarter of an hour on one free laptop core
+# (an estimate: the time printed below was measured on a busy shared machine, so it is longer). That is
+# the workflow in miniature: **pre-train once, then reuse**. Every remaining experiment starts from it.
+# (It was made with `make checkpoint`, that is
+# `python -m helpers.pretrain --preset course --out checkpoints/course.pt`; its metadata records how.)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -102,17 +105,20 @@ for key in ("mlm_accuracy", "mlm_accuracy_masked", "mlm_accuracy_random", "mlm_a
 # The most direct test of MLM: put `[MASK]` in a sentence and ask for the most likely tokens.
 # `helpers.pretraining.fill_mask` does this (input `[CLS] text [SEP]`, a softmax over the vocabulary at
 # each `[MASK]`). One `[MASK]` stands for one **token**: a word that the vocabulary splits into
-# word-pieces needs one `[MASK]` per piece. The course's small vocabulary splits quite a few words; here is
-# how it splits our sentence:
+# word-pieces would need one `[MASK]` per piece. The course's vocabulary (2,000 WordPiece tokens) is
+# large enough that every word of the storybook world is a single token, so one `[MASK]` per word is
+# enough. Here is how it splits our two course sentences:
 
 # %%
 print(tokenizer.tokenize("the small dog barks at the mailman ."))
+print(tokenizer.tokenize("this teddy bear is so cute ."))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 from helpers.pretraining import fill_mask
 
-for text in ("the small dog [MASK] [MASK] at the mailman .",
+for text in ("the small dog [MASK] at the mailman .",
+             "this teddy bear is so [MASK] .",
              "mia fed the [MASK] in the henhouse .",
              "[MASK] walked to the pond with emma .",
              "lucy grew up in [MASK] , not far from sam .",
@@ -124,19 +130,34 @@ for text in ("the small dog [MASK] [MASK] at the mailman .",
     print(f"{text:52s} -> {shown}")
 
 # %% [markdown]
-# The guesses are the right **kind** of token: the two pieces of a sound a dog makes, an animal that
-# lives in a henhouse, a person's name, a town, places by the sea, rooms of a school, places for sports.
-# Where several answers fit equally well (any name, any town) the model spreads its probability over
-# them, as it should. Nobody labeled anything: the model learnt it all by filling in blanks in stories.
-# Try your own sentences.
+# Read the guesses and their probabilities:
+#
+# - **The dog**: the top guesses are sounds animals make, with the dog's two, *growls* and *barks*,
+#   far ahead of the rest. The model is confident here (the top two hold almost 90%), though it ranks
+#   *growls* above *barks*: both fit, and nothing in the sentence decides between them.
+# - **The teddy bear**: the guesses are positive describing words (*delightful*, *amazing*,
+#   *brilliant*, ...), the right kind, but each gets only a few percent. Many adjectives fit the
+#   stories' "is so ..." sentences about equally well, so the model spreads its probability thinly.
+# - The others are mostly the right **kind** of token too: farm animals for the henhouse, towns,
+#   places by the sea, places in a school, places for sports. Where several answers fit equally well
+#   (any town, any pier or island) the model spreads its probability over them, as it should.
+# - Not everything is right. For the name, the top guess is *emma*, the name that is already in the
+#   sentence, though a story would hardly say "emma walked to the pond with emma"; all names get only a
+#   few percent. A model this small picks up which words appear together more easily than such finer
+#   rules.
+#
+# Nobody labeled anything: the model learnt all this by filling in blanks in stories. Try your own
+# sentences.
 
 # %% [markdown]
 # ## Where does attention look?
 #
 # With `output_attentions=True` the model returns each layer's attention weights: for every head, a
 # *(position × position)* matrix whose rows sum to 1. Here is the last layer for our sentence. Each head
-# has its own pattern: some look at neighbours, some at `[SEP]` or `[CLS]` (a common "nothing to do"
-# resting place), some link related words.
+# has its own pattern. In this checkpoint's last layer, one head puts much of its weight on `[SEP]` and
+# another on the full stop (punctuation and `[SEP]` are common "nothing to do" resting places), one
+# mostly looks at the key nouns *dog* and *mailman*, and one keeps each word mostly on itself. Other
+# layers look different: change `layer=-1`.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -156,8 +177,9 @@ fig = plot_attention_heatmap(out.attentions, tokens, layer=-1)
 # Pre-training also shapes the **token embeddings** (the first table of the encoder, which the MLM head
 # reuses to score words). Words that appear in the same kinds of contexts get similar vectors. We take
 # eight words of each kind from the story world (names, towns, animals, places, everyday things) that are
-# whole tokens in the vocabulary, look up their 128-number embeddings and project them to 2-D with
-# principal component analysis (PCA: the two directions along which these vectors vary most).
+# whole tokens in the vocabulary (with 2,000 tokens, all of them are), look up their 128-number
+# embeddings and project them to 2-D with principal component analysis (PCA: the two directions along
+# which these vectors vary most).
 
 # %%
 from helpers import world
@@ -191,9 +213,9 @@ fig = plot_embedding_projection(word_vectors(model), words, word_kinds,
 
 # %% [markdown]
 # Points of one colour gather together: the model has grouped words by what they are (people, towns,
-# animals, places, things) without a single label. Two
-# directions out of 128 cannot show everything, so some groups overlap; but compare with what a randomly
-# initialised model gives:
+# animals, places, things) without a single label. With this checkpoint the five groups are even cleanly
+# apart in just two directions out of 128 (that need not happen: a projection can hide structure).
+# Compare with what a randomly initialised model gives:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -246,10 +268,11 @@ for split, diff in ablation["difference"].items():
 
 # %% [markdown]
 # Read the difference with care. The bars come from one seed and a short pre-training, so each is noisy
-# by several points; and after only 200 steps even the MLM + NSP model had not yet learnt NSP (its NSP
-# accuracy above was still near chance), so this small run can only show how the experiment is set up,
-# not settle the question. Set `LIVE_STEPS = 600` above and re-run for a fairer comparison; the full
-# three-seed run is in `benchmarks/claims.py`.
+# by several points, so a difference of a few points, either way, means little; and
+# after only 200 steps even the MLM + NSP model had not yet learnt NSP (its NSP accuracy above was still
+# near chance), so this small run can only show how the experiment is set up, not settle the question.
+# Set `LIVE_STEPS = 1500` above and re-run for a fairer comparison; the full three-seed run is in
+# `benchmarks/claims.py`.
 #
 # The question itself was settled at scale by RoBERTa: dropping NSP and training MLM longer on more data
 # **lost nothing** on downstream tasks, sentence-pair tasks included. NSP mattered less than the BERT
