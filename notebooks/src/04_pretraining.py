@@ -267,8 +267,8 @@ for split, diff in ablation["difference"].items():
     print(f"{split:13s} MLM+NSP minus MLM-only: {diff:+.1%}")
 
 # %% [markdown]
-# Read the difference with care. The bars come from one seed and a short pre-training, so each is noisy
-# by several points, so a difference of a few points, either way, means little; and
+# Read the difference with care. The bars come from one seed and a short pre-training, each noisy by
+# several points, so a difference of a few points, either way, means little; and
 # after only 200 steps even the MLM + NSP model had not yet learnt NSP (its NSP accuracy above was still
 # near chance), so this small run can only show how the experiment is set up, not settle the question.
 # Set `LIVE_STEPS = 1500` above and re-run for a fairer comparison; the full three-seed run is in
