@@ -142,6 +142,12 @@ class _HeadModel(nn.Module):
                 module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * std)
                 module.bias.zero_()
 
+    def _build_classifier(self) -> None:
+        """dropout -> linear ``classifier`` (HF's names), shared by the sequence and token heads."""
+        p = getattr(self.config, "classifier_dropout", None)
+        self.dropout = nn.Dropout(self.config.hidden_dropout_prob if p is None else p)
+        self.classifier = nn.Linear(self.config.hidden_size, self.num_labels)
+
     def _encode(self, input_ids, token_type_ids, attention_mask, output_attentions):
         return self.bert(
             input_ids,
@@ -198,9 +204,7 @@ class BertForSequenceClassification(_HeadModel):
     uses_pooler = True
 
     def _build_head(self) -> None:
-        p = getattr(self.config, "classifier_dropout", None)
-        self.dropout = nn.Dropout(self.config.hidden_dropout_prob if p is None else p)
-        self.classifier = nn.Linear(self.config.hidden_size, self.num_labels)
+        self._build_classifier()
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> ClassifierOutput:
@@ -219,9 +223,7 @@ class BertForTokenClassification(_HeadModel):
     uses_pooler = False
 
     def _build_head(self) -> None:
-        p = getattr(self.config, "classifier_dropout", None)
-        self.dropout = nn.Dropout(self.config.hidden_dropout_prob if p is None else p)
-        self.classifier = nn.Linear(self.config.hidden_size, self.num_labels)
+        self._build_classifier()
 
     def forward(self, input_ids, token_type_ids=None, attention_mask=None, labels=None,
                 output_attentions: bool = False) -> ClassifierOutput:

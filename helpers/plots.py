@@ -96,6 +96,17 @@ def plot_training_curves(curves: Mapping[str, Sequence[float]], *, title: str, x
     return fig
 
 
+def _label_bar_axes(ax, *, title: str, xlabel: str, ylabel: str, percent: bool, top: float) -> None:
+    """Title, axis labels and a light y grid; a 0..top percentage axis when ``percent``."""
+    if percent:
+        ax.set_ylim(0, top)
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", alpha=0.3)
+
+
 def plot_bars(values: Mapping[str, float], *, title: str, ylabel: str, xlabel: str,
               errors: Mapping[str, float] | None = None, reference: float | None = None,
               reference_label: str = "chance", percent: bool = False):
@@ -118,13 +129,7 @@ def plot_bars(values: Mapping[str, float], *, title: str, ylabel: str, xlabel: s
     if reference is not None:
         ax.axhline(reference, color="grey", linestyle="--", label=reference_label)
         ax.legend(loc="lower right")
-    if percent:
-        ax.set_ylim(0, 1.1)
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel(xlabel)
-    ax.grid(axis="y", alpha=0.3)
+    _label_bar_axes(ax, title=title, xlabel=xlabel, ylabel=ylabel, percent=percent, top=1.1)
     fig.tight_layout()
     return fig
 
@@ -152,13 +157,7 @@ def plot_grouped_bars(groups: Mapping[str, Mapping[str, float]], *, title: str, 
     if reference is not None:
         ax.axhline(reference, color="grey", linestyle="--", label=reference_label)
     ax.set_xticks(x, group_names)
-    if percent:
-        ax.set_ylim(0, 1.12)
-        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.set_xlabel(xlabel)
-    ax.grid(axis="y", alpha=0.3)
+    _label_bar_axes(ax, title=title, xlabel=xlabel, ylabel=ylabel, percent=percent, top=1.12)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
