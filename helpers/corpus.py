@@ -29,7 +29,7 @@ from pathlib import Path
 from helpers import world
 from helpers.errors import check_positive_int
 
-DEFAULT_NUM_DOCUMENTS = 14_000   # about 1.2M tokens: the size the course pre-trains on
+DEFAULT_NUM_DOCUMENTS = 20_000   # about 1.8M tokens: the size the course pre-trains on
 SMALL_NUM_DOCUMENTS = 1_500      # about 130k tokens: quick notebook runs and tests
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
@@ -44,6 +44,7 @@ OPENINGS = (
     "{a} and {b} spent the whole day at the {scene} .",
     "this is a story about {a} and {b} and the {scene} in {town} .",
     "on a warm day in {town} , {a} met {b} at the {scene} .",
+    "{a} and {b} met outside the {org} and walked to the {scene} .",
 )
 CLOSINGS = (
     "that evening , {a} left the {scene} and went home to {town} .",
@@ -129,9 +130,20 @@ PLACE_LINES = (
     "everyone at the {scene} in {town} knows {a} .",
     "{b} grew up in {town} , not far from the {scene} .",
 )
+# A question and its answer, as two sentences: the stories ask the kinds of question the QA task
+# asks ("where did tom go ?"), so "?" and question word order are not new at fine-tuning time.
+# Both sentences name a word of the document's topic, like every other sentence.
+DIALOGUES = (
+    ("where did {a} find the {t} ?", "{a} found the {t} near the {scene} ."),
+    ("who works at the {org} ?", "{a}'s {relative} works at the {org} ."),
+    ("who went to the {scene} with {b} ?", "{a} went to the {scene} with {b} ."),
+    ("what did {b} give {a} at the {scene} ?", "{b} gave {a} the {t} ."),
+    ("why did {a} go to the {scene} ?", "{a} wanted to see the {animal} ."),
+    ("is the {scene} far from {town} ?", "no , the {scene} is close to {town} ."),
+)
 # Weights of the kinds of body sentence: episodes dominate because they carry sentiment.
-_BODY_KINDS = ("episode", "activity", "animal", "social", "organisation", "place")
-_BODY_WEIGHTS = (38, 22, 10, 10, 10, 10)
+_BODY_KINDS = ("episode", "activity", "animal", "social", "organisation", "place", "dialogue")
+_BODY_WEIGHTS = (38, 18, 8, 8, 14, 8, 6)
 
 
 def _past(stem: str) -> str:
@@ -168,8 +180,8 @@ class _Storyteller:
         length = rng.randint(5, 12)
         while len(sentences) < length - 1:
             kind = rng.choices(_BODY_KINDS, _BODY_WEIGHTS)[0]
-            if kind == "episode" and len(sentences) == length - 2:
-                kind = "activity"  # an episode takes two sentences; only one is left
+            if kind in ("episode", "dialogue") and len(sentences) == length - 2:
+                kind = "activity"  # an episode or dialogue takes two sentences; only one is left
             sentences.extend(getattr(self, "_" + kind)())
         sentences.append(self._fill(rng.choice(CLOSINGS)))
         return sentences
@@ -208,6 +220,16 @@ class _Storyteller:
         templates = NEGATED[polarity] if negate else CONSEQUENCES[polarity]
         lines.append(self._fill(rng.choice(templates), **extra))
         return lines
+
+    def _dialogue(self) -> list[str]:
+        rng = self.rng
+        question, answer = rng.choice(DIALOGUES)
+        thing = rng.choice([t for t in self.lex.things_of(self.topic) if t.tangible])
+        extra = {"t": thing.name, "animal": rng.choice(self.animals[self.topic]).word}
+        a, b = rng.sample(self.cast, 2)  # the question and its answer are about the same people
+        people = {"a": a.name, "b": b.name, "a_he": a.he, "a_him": a.him, "a_his": a.his}
+        scene = rng.choice(self.slots["scenes"])
+        return [self._fill(line, scene=scene, **people, **extra) for line in (question, answer)]
 
     def _activity(self) -> list[str]:
         animals = self.animals[self.topic]

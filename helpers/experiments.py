@@ -10,6 +10,7 @@ same seed gives the same numbers.
    at positions the model sees unmasked.
    ``mask_mix_downstream_experiment`` — what each of the two gives after fine-tuning.
 3. ``nsp_experiment`` — MLM + NSP versus MLM-only pre-training, fine-tuned on paraphrase detection.
+   ``nsp_breakdown`` — what a pre-trained NSP head learned: topic, or more than topic?
 4. ``pretrained_vs_scratch_experiment`` — fine-tuning the course checkpoint versus random weights,
    with 32 / 128 / 512 labels, on the normal and the held-out-vocabulary test splits.
 5. ``frozen_vs_end_to_end_experiment`` — training only the head versus the whole network.
@@ -400,6 +401,48 @@ def nsp_experiment(*, preset: str = "live", pretrain_steps: int | None = None, p
     out["settings"] = dict(preset=preset, pretrain_seed=pretrain_seed, task=task, num_labels=num_labels,
                            seeds=list(seeds), steps=steps)
     return out
+
+
+NSP_PAIR_KINDS = ("true next", "random, other topic", "random, same topic")
+
+
+def nsp_breakdown(model, tokenizer, *, num_documents: int = 600, seed: int = 10001, max_length: int = 64,
+                  batch_size: int = 100) -> dict[str, dict[str, float]]:
+    """What did NSP learn? NSP accuracy on fresh storybook pairs, split three ways.
+
+    Pairs are cut by ``helpers.nsp.make_nsp_pairs`` from ``num_documents`` new documents (the
+    ``seed`` picks them; the course trained on seed 0). Each pair is a true next segment, or a
+    random segment from a document about **another topic**, or from one about the **same topic**.
+    A model that only compares topics gets the first two right and the third at best at chance;
+    telling two same-topic stories apart needs more (who is in them, what they did).
+
+    Returns ``{kind: {"accuracy": float, "pairs": int}}`` for each of ``NSP_PAIR_KINDS``.
+    """
+    from helpers import corpus, nsp
+
+    check_positive_int("num_documents", num_documents, minimum=2)
+    check_positive_int("batch_size", batch_size)
+    documents, topics = corpus.make_storybook(num_documents, seed=seed, with_topics=True)
+    pairs = nsp.make_nsp_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed, progress=False)
+    right = {kind: [] for kind in NSP_PAIR_KINDS}
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for start in range(0, len(pairs), batch_size):
+            chunk = pairs[start:start + batch_size]
+            batch = nsp.collate(chunk)
+            logits = model(batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                           attention_mask=batch["attention_mask"]).seq_relationship_logits
+            for pair, predicted in zip(chunk, logits.argmax(-1).tolist()):
+                if pair["next_sentence_label"] == nsp.IS_NEXT:
+                    kind = "true next"
+                elif topics[pair["a_doc"]] == topics[pair["b_doc"]]:
+                    kind = "random, same topic"
+                else:
+                    kind = "random, other topic"
+                right[kind].append(predicted == pair["next_sentence_label"])
+    model.train(was_training)
+    return {kind: {"accuracy": sum(r) / max(len(r), 1), "pairs": len(r)} for kind, r in right.items()}
 
 
 def mask_mix_downstream_experiment(mask_mix_results: dict, *, tasks=("sentiment",), num_labels: int = 128,

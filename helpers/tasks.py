@@ -319,9 +319,14 @@ def make_qa_task(seed: int = 0, **sizes) -> TaskData:
 
 # =========================================================================== 5. paraphrase
 # Each event has a meaning (a tuple) and several ways to say it. Two sentences are paraphrases
-# exactly when they say the same meaning. Negatives change ONE part of the meaning (swap the
-# roles, another person/thing/place/day, the opposite opinion, an added "not"), so they share
-# most of their words with the first sentence.
+# exactly when they say the same meaning. Negatives come in three strengths, a third each:
+#   * another event about the same person ("tom gave mia the cake" / "tom went to riverton");
+#   * the same kind of event with TWO parts changed;
+#   * ONE part changed (swapped roles, another person/thing/place/day, the opposite opinion, an
+#     added "not"): these share almost every word with the first sentence.
+# The easy ones make the task learnable from a few hundred labels; the hard ones keep word
+# overlap from giving the answer away.
+NEGATIVE_KINDS = ("other event", "two parts", "one part")
 PARAPHRASE_LABELS = ["not_paraphrase", "paraphrase"]
 _EVENTS = {
     "give": ("{p} {gave} {q} the {t} .", "{p} {gave} the {t} to {q} .", "{q} {got} the {t} from {p} .",
@@ -399,25 +404,43 @@ def _make_paraphrase(rng: random.Random, lex: world.Lexicon, label: int) -> dict
     # so neither "same template" nor word overlap gives the label away.
     first = rng.choice(templates)
     second = first if rng.random() < 0.5 else rng.choice([t for t in templates if t != first])
-    other = meaning if label == 1 else _change_one_part(event, meaning, rng, lex)
+    negative = None if label == 1 else rng.choice(NEGATIVE_KINDS)
+    event_b, other = event, meaning
+    if negative == "other event":
+        event_b = rng.choice([e for e in _EVENTS if e != event])
+        other = dict(_meaning(event_b, rng, lex), p=meaning["p"])
+        if other["q"] == meaning["p"]:
+            other["q"] = meaning["q"]
+        second = rng.choice(_EVENTS[event_b])
+    elif negative is not None:
+        for _ in range(50):
+            other = _change_one_part(event, meaning, rng, lex)
+            if negative == "two parts":
+                other = _change_one_part(event, other, rng, lex)
+            if other != meaning:  # two changes can undo each other (swap, swap back)
+                break
     text_a = _say(event, first, meaning, rng, lex)
     for _ in range(50):
-        text_b = _say(event, second, other, rng, lex)
+        text_b = _say(event_b, second, other, rng, lex)
         if text_b != text_a:
             break
     pair = [text_a, text_b]
     if rng.random() < 0.5:
         pair.reverse()
-    return {"text_a": pair[0], "text_b": pair[1], "label": label}
+    return {"text_a": pair[0], "text_b": pair[1], "label": label, "negative": negative}
 
 
 def make_paraphrase_task(seed: int = 0, **sizes) -> TaskData:
-    """Do two sentences say the same thing? 1 = paraphrase, 0 = not (hard negatives)."""
+    """Do two sentences say the same thing? 1 = paraphrase, 0 = not.
+
+    Each negative records how it was made in ``example["negative"]`` (one of ``NEGATIVE_KINDS``),
+    so accuracy can be broken down from easy (another event) to hard (one part changed)."""
     return _build("paraphrase", "pair", PARAPHRASE_LABELS, _make_paraphrase, seed, sizes,
                   "1 when both sentences state the same event with the same roles, place, day and "
-                  "opinion (adjectives of the same polarity count as the same opinion); 0 when one part "
-                  "differs: swapped roles, another person/thing/town/day/organisation, the opposite "
-                  "opinion, or an added 'not'.")
+                  "opinion (adjectives of the same polarity count as the same opinion); 0 when they "
+                  "do not: another event about the same person, or the same kind of event with one "
+                  "or two parts changed (swapped roles, another person/thing/town/day/organisation, "
+                  "the opposite opinion, an added 'not').")
 
 
 # =========================================================================== registry

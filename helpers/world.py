@@ -113,53 +113,104 @@ class Topic:
 
 
 # --------------------------------------------------------------------------- the lexicon
+# Enough names, towns and organisations that 128 labeled NER sentences cannot simply list them:
+# a model trained from scratch on a handful of examples meets most test entities for the first
+# time, while a pre-trained one has read each of them in about a hundred stories.
 _FEMALE = ("mia emma lily ava zoe chloe nora ella rosa emily hannah sara lucy anna maya "
-           "julia olivia sophie laura nina clara alice ada eva").split()
+           "julia olivia sophie laura nina clara alice ada eva "
+           "abigail adele agnes alma amelia andrea angela anita audrey beatrice bella bianca brenda "
+           "bridget camila carla carmen caroline cecilia celia charlotte claire cora delia diana dora "
+           "edith eleanor elena eliza elsa emilia erica esther fiona flora frida gemma georgia gina "
+           "greta gloria harriet heidi helen ida imogen ines irene isabel jane janet jasmine jenna "
+           "jessica joanna josephine judith julie kara karen kate katie kira lara leah lena lidia lila "
+           "linda lisa lola lorna louise lydia mabel madeline maggie marta martha matilda megan melissa "
+           "mila milly miriam molly monica nadia naomi natalie nell nicole olga paula phoebe pia priya "
+           "rachel rebecca rita ruth sabrina selma sienna sofia stella susan tamara tara tessa thea "
+           "tilly ursula vera veronica vicky viola wanda wendy yara yvonne zara zelda beth freya ingrid").split()
 _MALE = ("tom sam leo max ben jack noah liam oscar henry owen finn adam luke ethan jacob "
-         "david felix oliver peter simon victor omar hugo").split()
+         "david felix oliver peter simon victor omar hugo "
+         "aaron abel alan albert alex alfred andrew anton arthur barney basil benny bruno carl carlos "
+         "cedric charlie chris colin conrad daniel dean dennis derek dylan edgar edward eli elias "
+         "elliot emil eric ernest evan fabian francis fred gabriel gavin george gerald gordon graham gus "
+         "harold harvey hector ian igor isaac ivan james jasper jerome joel john jonah jordan joseph "
+         "julian karl keith kevin lars lenny leon lewis louis lucas malcolm marco martin marvin "
+         "matthew milo morris nathan neil nick nigel norman otto patrick paul philip quentin ralph "
+         "raymond rex roger roland ronald rory rufus rupert ryan samuel scott sebastian seth stefan "
+         "steven stuart theo thomas timothy toby troy tyler walter warren wesley william xavier yusuf "
+         "zack boris dmitri enzo jamal kenji mateo nico pablo rafael raul sven tariq vincent wilbur "
+         "arnold").split()
 PEOPLE = tuple([Person(n, "f") for n in _FEMALE] + [Person(n, "m") for n in _MALE])
 
 TOWNS = ("millbrook", "riverton", "oakdale", "pinecrest", "stonebridge", "fairview", "elmwood",
          "brightwater", "ashford", "redhill", "kingsley", "dunmore", "westbury", "hollowell",
          "clearwater", "maplewood", "northfield", "glenmore", "thornbury", "lindale",
-         "willow creek", "cedar falls", "silver lake", "east haven")
+         "willow creek", "cedar falls", "silver lake", "east haven",
+         *("ashby barton belmont bramley brixham calder carlow chester clifton colby corbin cranford "
+           "dalton darby denton dover easton elgin emberly everton farley fenwick garston glenwood "
+           "grafton hadley halston harlow hartley hayward helston hilton holbrook ilford irvine "
+           "keswick kilby kirkwood langley larkspur leyton lockwood lowell lynford marlow medford "
+           "melrose merton milford moreton newbury norwood oakham orford oxley paxton pemberton "
+           "penrith preston radley ramsey redmond ripley rockport rosedale rowley rushden salcombe "
+           "sandford selby shelton sherwood skipton stanton stratton sutton talbot tamworth thornton "
+           "tilbury trenton upton ventnor walden waltham warwick wembley weston whitby wickham "
+           "winslow woodley yarmouth brampton kendal ludlow morley colton halford kelso alston "
+           "amberley ashwell bexley blyth burford corby crawley").split(),
+         "fox hill", "otter creek", "stony point", "deer park", "port ellis", "pine hollow", "amber bay",
+         "crow ridge")
 
 _ORGS = {
     "home": ("river bakery", "corner grocery", "hilltop hardware", "lantern laundry",
-             "daisy florist", "cobble street market"),
+             "daisy florist", "cobble street market", "daybreak bakery", "oak lane grocery",
+             "copper kettle cafe", "bluebell bookshop", "hillcrest pharmacy", "lamplight candle shop",
+             "village post office", "redbrick furniture store", "velvet drape shop",
+             "brass key locksmiths", "moonbeam toy shop", "tulip tea room"),
     "farm": ("golden dairy", "meadowlark mill", "sunny valley cooperative", "oakleaf seed company",
-             "harvest moon creamery", "greenacre orchards"),
+             "harvest moon creamery", "greenacre orchards", "acorn feed store", "cloverfield stables",
+             "red rooster farm", "fieldstone tractors", "cottonwood ranch", "twin oaks nursery",
+             "brookside egg farm", "cider press company", "bramble berry farm", "ironwood plough company",
+             "haystack feed company", "silo grain company"),
     "school": ("greenfield school", "hillside academy", "northgate college", "parkview primary",
-               "evergreen music school", "juniper reading club"),
+               "evergreen music school", "juniper reading club", "lakeside grammar school",
+               "maple grove school", "riverside art school", "oakbrook kindergarten",
+               "westfield academy", "starlight drama club", "quill writing club", "pinewood primary",
+               "harmony choir", "newton science club", "sterling chess club", "bookworm tutoring"),
     "sports": ("thunder football club", "falcon hockey team", "rapids swim club",
-               "comet tennis club", "summit cycling club", "lions rugby team"),
+               "comet tennis club", "summit cycling club", "lions rugby team", "eagles baseball team",
+               "wildcats basketball team", "kestrel rowing club", "panther running club",
+               "tigers cricket club", "hornets volleyball team", "bulldogs boxing club",
+               "mustang riding club", "arrow archery club", "blazers lacrosse team",
+               "jaguars judo club", "vikings handball team"),
     "sea": ("harbor council", "blue whale fishing company", "seabreeze ferries",
-            "tidewater shipping", "pelican boat club", "coral diving school"),
+            "tidewater shipping", "pelican boat club", "coral diving school", "northwind fishing fleet",
+            "saltwater sailing school", "gull rock ferries", "deep blue aquarium", "lobster pot company",
+            "rockpool museum", "sea dragon tours", "windward yacht club", "driftwood boatyard",
+            "mermaid cove cruises", "kelp forest research station", "trawler cooperative"),
 }
 ORGANISATIONS = tuple(Organisation(n, t) for t, names in _ORGS.items() for n in names)
 
 # things per topic: (positive, negative, neutral); "*" marks food
 _THINGS = {
-    "home": ("teddy bear|*cookies|*cake|blanket|*pancakes|puzzle",
-             "garbage|mold|cockroach|leak|splinter|spider",
-             "chair|spoon|lamp|curtain|*soup|*bread"),
-    "farm": ("*strawberries|*honey|sunflowers|*peaches|*blueberries|*watermelon",
-             "mud|nettles|wasps|thorns|flies|manure",
-             "fence|bucket|gate|wheelbarrow|*potatoes|*carrots"),
-    "school": ("gold star|stickers|storybook|crayons|magic show|recess",
-               "detention|homework|pop quiz|head lice|nosebleed|paper cut",
-               "pencil|desk|ruler|notebook|eraser|*sandwich"),
-    "sports": ("trophy|medal|victory|applause|*orange slices|celebration",
-               "blister|bruise|cramp|injury|sprain|defeat",
-               "whistle|bench|cone|jersey|helmet|scoreboard"),
-    "sea": ("seashells|sandcastle|*ice cream|sunshine|rainbow|starfish",
-            "jellyfish|sunburn|storm|oil spill|fog|hailstones",
-            "rope|anchor|oar|buoy|compass|*crackers"),
+    "home": ("teddy bear|*cookies|*cake|blanket|*pancakes|puzzle|*muffins|birthday card",
+             "garbage|mold|cockroach|leak|splinter|spider|rat|burst pipe",
+             "chair|spoon|lamp|curtain|*soup|*bread|towel|*rice"),
+    "farm": ("*strawberries|*honey|sunflowers|*peaches|*blueberries|*watermelon|*cherries|*apples",
+             "mud|nettles|wasps|thorns|flies|manure|ticks|weeds",
+             "fence|bucket|gate|wheelbarrow|*potatoes|*carrots|shovel|*corn"),
+    "school": ("gold star|stickers|storybook|crayons|magic show|recess|field trip|prize",
+               "detention|homework|pop quiz|head lice|nosebleed|paper cut|failing grade|spilled ink",
+               "pencil|desk|ruler|notebook|eraser|*sandwich|backpack|chalk"),
+    "sports": ("trophy|medal|victory|applause|*orange slices|celebration|gold cup|high five",
+               "blister|bruise|cramp|injury|sprain|defeat|twisted ankle|penalty",
+               "whistle|bench|cone|jersey|helmet|scoreboard|stopwatch|kit bag"),
+    "sea": ("seashells|sandcastle|*ice cream|sunshine|rainbow|starfish|*lemonade|treasure",
+            "jellyfish|sunburn|storm|oil spill|fog|hailstones|riptide|seasickness",
+            "rope|anchor|oar|buoy|compass|*crackers|lifejacket|tackle box"),
 }
 INTANGIBLE = {"leak", "magic show", "recess", "detention", "homework", "pop quiz", "head lice",
               "nosebleed", "paper cut", "victory", "applause", "celebration", "blister", "bruise",
               "cramp", "injury", "sprain", "defeat", "sunshine", "rainbow", "sunburn", "storm",
-              "oil spill", "fog", "hailstones"}
+              "oil spill", "fog", "hailstones", "burst pipe", "field trip", "failing grade", "spilled ink",
+              "high five", "twisted ankle", "penalty", "riptide", "seasickness"}
 THINGS = tuple(
     Thing(word.lstrip("*"), topic, polarity, word.startswith("*"))
     for topic, groups in _THINGS.items()
@@ -169,13 +220,17 @@ THINGS = tuple(
 
 _ADJECTIVES = {
     ("positive", False): "lovely wonderful great nice cute beautiful amazing fantastic perfect cozy "
-                         "brilliant charming delightful pleasant adorable splendid",
-    ("positive", True): "tasty delicious yummy juicy scrumptious crunchy",
+                         "brilliant charming delightful pleasant adorable splendid gorgeous marvelous "
+                         "superb terrific excellent magnificent pretty shiny friendly fabulous glorious "
+                         "stunning",
+    ("positive", True): "tasty delicious yummy juicy scrumptious crunchy fluffy sweet savory creamy",
     ("negative", False): "awful horrible terrible nasty smelly gross ugly disgusting dreadful dirty "
-                         "sticky scary annoying painful filthy creepy",
-    ("negative", True): "stale soggy bland sour burnt mushy",
+                         "sticky scary annoying painful filthy creepy broken noisy rusty slimy hideous "
+                         "itchy boring gloomy revolting foul creaky stinky",
+    ("negative", True): "stale soggy bland sour burnt mushy rotten moldy salty greasy",
     ("neutral", False): "ordinary plain normal average usual square round wooden grey heavy simple "
-                        "regular basic striped",
+                        "regular basic striped tall flat brown narrow wide thin thick metal plastic "
+                        "checkered",
 }
 ADJECTIVES = tuple(Adjective(w, pol, food) for (pol, food), words in _ADJECTIVES.items()
                    for w in words.split())

@@ -175,6 +175,33 @@ def test_shipped_checkpoint_fills_the_course_blanks(course):
     assert bear[0][0] in positive, bear
 
 
+def test_nsp_breakdown_shows_the_shipped_model_compares_topics(course):
+    """What checkpoints/README.md says NSP learned: random segments about another topic are caught,
+    true next segments accepted, and random segments about the same topic caught far less often."""
+    from helpers.experiments import NSP_PAIR_KINDS, nsp_breakdown
+
+    result = nsp_breakdown(course.model, course.tokenizer, num_documents=300)
+    assert set(result) == set(NSP_PAIR_KINDS) and all(r["pairs"] > 30 for r in result.values()), result
+    assert result["true next"]["accuracy"] > 0.9, result
+    assert result["random, other topic"]["accuracy"] > 0.9, result
+    assert result["random, same topic"]["accuracy"] < result["random, other topic"]["accuracy"] - 0.3, result
+    was_training = course.model.training
+    course.model.train()
+    again = nsp_breakdown(course.model, course.tokenizer, num_documents=300)
+    assert course.model.training, "nsp_breakdown must give the model back in the mode it found it in"
+    course.model.train(was_training)
+    assert again == result  # seeded, and evaluated without dropout whatever the mode
+
+
+def test_live_preset_meets_its_targets():
+    """The whole live preset, as the notebook's LIVE_STEPS=2000 runs it (about 70 s on 2 free cores;
+    only the accuracies are checked here, timings belong to benchmarks)."""
+    run = pretrain(preset="live", progress=False)
+    assert run.steps == PRESETS["live"]["steps"]
+    assert run.final["mlm_accuracy"] >= 0.60, run.final
+    assert run.final["nsp_accuracy"] >= 0.70, run.final
+
+
 def test_shipped_checkpoint_is_small():
     assert COURSE_CHECKPOINT.stat().st_size < 8 * 2**20
 
