@@ -190,11 +190,16 @@ class _Storyteller:
     def _fill(self, template: str, **extra: str) -> str:
         rng = self.rng
         a, b = rng.sample(self.cast, 2)
-        values = {"a": a.name, "b": b.name, "a_he": a.he, "a_him": a.him, "a_his": a.his,
+        values = {**self._people(a, b),
                   "town": self.slots["town"], "org": self.slots["org"],
                   "scene": rng.choice(self.slots["scenes"]), "relative": self.slots["relative"]}
         values.update(extra)
         return template.format_map(values)
+
+    @staticmethod
+    def _people(a: world.Person, b: world.Person) -> dict:
+        """The slots {a} {b} and a's pronouns {a_he} {a_him} {a_his}."""
+        return {"a": a.name, "b": b.name, "a_he": a.he, "a_him": a.him, "a_his": a.his}
 
     # -- the kinds of body sentence
     def _episode(self) -> list[str]:
@@ -226,8 +231,7 @@ class _Storyteller:
         question, answer = rng.choice(DIALOGUES)
         thing = rng.choice([t for t in self.lex.things_of(self.topic) if t.tangible])
         extra = {"t": thing.name, "animal": rng.choice(self.animals[self.topic]).word}
-        a, b = rng.sample(self.cast, 2)  # the question and its answer are about the same people
-        people = {"a": a.name, "b": b.name, "a_he": a.he, "a_him": a.him, "a_his": a.his}
+        people = self._people(*rng.sample(self.cast, 2))  # the question and its answer share them
         scene = rng.choice(self.slots["scenes"])
         return [self._fill(line, scene=scene, **people, **extra) for line in (question, answer)]
 
