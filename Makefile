@@ -45,7 +45,7 @@ notebooks: install-dev
 	$(BIN)/python scripts/build_notebooks.py
 
 flashcards: install
-	$(BIN)/python -m helpers.flashcards print --out flashcards/flashcards.pdf
+	$(BIN)/python -m helpers.course.flashcards print --out flashcards/flashcards.pdf
 
 checkpoint: install
 	$(BIN)/python -m helpers.pretrain --preset course --out checkpoints/course.pt

@@ -10,7 +10,7 @@ What is timed, for both implementations on the SAME config, batch, initial weigh
 * one full training step: forward with MLM labels (~15% of the tokens, Bernoulli) and NSP labels,
   backward, AdamW step. Steps alternate ours / theirs after a warm-up, and medians are reported,
   so slow drifts of a shared machine hit both sides alike;
-* masking: ``helpers.mlm.mask_tokens`` versus ``DataCollatorForLanguageModeling.torch_mask_tokens``
+* masking: ``helpers.objectives.mlm.mask_tokens`` versus ``DataCollatorForLanguageModeling.torch_mask_tokens``
   on the same batch (tokens per second). Both clone the input (theirs edits in place).
 
 Why ours is faster: with labels, our MLM head runs only on the selected ~15% of positions (as in
@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import transformers  # noqa: E402
 
-from helpers.mlm import mask_tokens  # noqa: E402
-from helpers.model import BertConfig, BertForPreTraining  # noqa: E402
+from helpers.objectives.mlm import mask_tokens  # noqa: E402
+from helpers.modeling.bert import BertConfig, BertForPreTraining  # noqa: E402
 
 CONFIGS = {
     "a": dict(vocab_size=2000, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,

@@ -176,8 +176,8 @@ def main(argv=None) -> int:
     if "6" in args.only:
         t = time.perf_counter()
         print("claim 6: cost of pre-training vs one fine-tuning run", flush=True)
-        from helpers.finetuning import build_model, finetune
-        from helpers.tasks import subsample
+        from helpers.training.finetuning import build_model, finetune
+        from helpers.text.tasks import subsample
 
         model, tokenizer = ex.load_encoder(str(checkpoint))
         task = ex.get_task("sentiment")

@@ -71,9 +71,9 @@ def copy_collapse_experiment(*, steps: int = 250, num_documents: int = 400, voca
     """
     from tqdm.auto import tqdm
 
-    from helpers.corpus import make_storybook
-    from helpers.model import BertConfig, BertForPreTraining
-    from helpers.pretraining import HELD_OUT_SEED_OFFSET, build_tokenizer, lr_lambda
+    from helpers.text.corpus import make_storybook
+    from helpers.modeling.bert import BertConfig, BertForPreTraining
+    from helpers.training.pretraining import HELD_OUT_SEED_OFFSET, build_tokenizer, lr_lambda
 
     for name, value in (("steps", steps), ("num_documents", num_documents), ("eval_size", eval_size)):
         check_positive_int(name, value)
@@ -149,8 +149,8 @@ def mask_mix_experiment(*, preset: str = "live", steps: int | None = None, seed:
     non-special position: does the model carry the token's identity through?), ``nsp_accuracy``,
     ``history``, and the trained ``model`` and ``tokenizer`` (both runs share the vocabulary).
     """
-    from helpers.mlm import NOT_SELECTED
-    from helpers.pretraining import (HELD_OUT_SEED_OFFSET, default_documents, evaluate, make_held_out_set,
+    from helpers.objectives.mlm import NOT_SELECTED
+    from helpers.training.pretraining import (HELD_OUT_SEED_OFFSET, default_documents, evaluate, make_held_out_set,
                                      pretrain, resolve_settings)
 
     settings = resolve_settings(preset, steps=steps)
@@ -206,8 +206,8 @@ def spread(values) -> dict[str, Any]:
 
 
 def get_task(name: str, seed: int = 0):
-    """``helpers.tasks.load_task(name, seed)``, built once per process (the splits are deterministic)."""
-    from helpers.tasks import load_task
+    """``helpers.text.tasks.load_task(name, seed)``, built once per process (the splits are deterministic)."""
+    from helpers.text.tasks import load_task
 
     if (name, seed) not in _TASK_CACHE:
         _TASK_CACHE[(name, seed)] = load_task(name, seed)
@@ -217,7 +217,7 @@ def get_task(name: str, seed: int = 0):
 def load_encoder(source="checkpoints/course.pt"):
     """``(model, tokenizer)`` from a checkpoint path, a loaded ``Checkpoint``, or a ``(model, tokenizer)``
     pair (for example one from ``pretrain``)."""
-    from helpers.pretraining import load_checkpoint
+    from helpers.modeling.checkpoints import load_checkpoint
 
     if isinstance(source, tuple) and len(source) == 2:
         return source
@@ -249,8 +249,8 @@ def finetune_and_score(task, tokenizer, *, encoder=None, config=None, num_labels
     Returns ``{split: main metric, ..., "seconds", "tokens_seen", "sequences_seen",
     "trainable_parameters", "history"}``.
     """
-    from helpers.finetuning import build_model, evaluate, finetune, main_metric
-    from helpers.tasks import subsample
+    from helpers.training.finetuning import build_model, evaluate, finetune, main_metric
+    from helpers.text.tasks import subsample
 
     train = subsample(task, num_labels, seed=seed)
     model = build_model(task, encoder, config=config, seed=seed)
@@ -301,7 +301,7 @@ def pretrained_vs_scratch_experiment(source="checkpoints/course.pt", *, tasks=("
     "results": {task: {n: {"pretrained": {split: spread}, "scratch": {...}}}}, "rows": [...]}``;
     ``rows`` is one flat dict per (task, n, start, split) for tables.
     """
-    from helpers.finetuning import main_metric
+    from helpers.training.finetuning import main_metric
 
     encoder, tokenizer = load_encoder(source)
     config = getattr(encoder, "config")
@@ -341,7 +341,7 @@ def frozen_vs_end_to_end_experiment(source="checkpoints/course.pt", *, tasks=("s
     ``end_to_end_results`` (``{task: summary}``) may pass end-to-end runs already made with exactly
     these settings — claim 4's pre-trained arm at the same number of labels — instead of repeating them.
     """
-    from helpers.finetuning import main_metric
+    from helpers.training.finetuning import main_metric
 
     encoder, tokenizer = load_encoder(source)
     out: dict[str, Any] = {"metric": {}, "results": {}}
@@ -377,7 +377,7 @@ def nsp_experiment(*, preset: str = "live", pretrain_steps: int | None = None, p
     Returns ``{"mlm+nsp": {...}, "mlm only": {...}, "difference": {split: mean difference}}``;
     each arm has the fine-tuned scores (spread over seeds) and its pre-training ``final`` metrics.
     """
-    from helpers.pretraining import pretrain
+    from helpers.training.pretraining import pretrain
 
     data = get_task(task)
     tokenizer = with_nsp[1] if with_nsp is not None else None
@@ -410,7 +410,7 @@ def nsp_breakdown(model, tokenizer, *, num_documents: int = 600, seed: int = 100
                   batch_size: int = 100) -> dict[str, dict[str, float]]:
     """What did NSP learn? NSP accuracy on fresh storybook pairs, split three ways.
 
-    Pairs are cut by ``helpers.nsp.make_nsp_pairs`` from ``num_documents`` new documents (the
+    Pairs are cut by ``helpers.objectives.nsp.make_nsp_pairs`` from ``num_documents`` new documents (the
     ``seed`` picks them; the course trained on seed 0). Each pair is a true next segment, or a
     random segment from a document about **another topic**, or from one about the **same topic**.
     A model that only compares topics gets the first two right and the third at best at chance;
@@ -418,7 +418,8 @@ def nsp_breakdown(model, tokenizer, *, num_documents: int = 600, seed: int = 100
 
     Returns ``{kind: {"accuracy": float, "pairs": int}}`` for each of ``NSP_PAIR_KINDS``.
     """
-    from helpers import corpus, nsp
+    from helpers.text import corpus
+    from helpers.objectives import nsp
 
     check_positive_int("num_documents", num_documents, minimum=2)
     check_positive_int("batch_size", batch_size)
@@ -454,7 +455,7 @@ def mask_mix_downstream_experiment(mask_mix_results: dict, *, tasks=("sentiment"
     Fine-tuning inputs contain no [MASK]; a model pre-trained only to read masked positions must
     now work from the unmasked ones. Returns ``{task: {"80/10/10": {...}, "always [MASK]": {...}}}``.
     """
-    from helpers.finetuning import main_metric
+    from helpers.training.finetuning import main_metric
 
     names = [n for n in ("80/10/10", "always [MASK]") if n in mask_mix_results]
     if len(names) != 2:
@@ -509,7 +510,7 @@ def training_flops(config, num_tokens: int, *, seq_len: int, num_selected: int =
 def pretraining_cost(checkpoint: str = "checkpoints/course.pt", finetune_result: Any = None, *,
                      finetune_tokens: int | None = None, finetune_num_labels: int = 3) -> dict[str, Any]:
     """Seconds and model FLOPs of the course pre-training (read from the checkpoint's metadata)
-    next to one fine-tuning run (``finetune_result``: what ``helpers.finetuning.finetune`` returns;
+    next to one fine-tuning run (``finetune_result``: what ``helpers.training.finetuning.finetune`` returns;
     its ``seconds``, ``steps`` and ``settings`` are read).
 
     FLOPs count every position the model computed, padding included (that is the work done). For
@@ -520,7 +521,7 @@ def pretraining_cost(checkpoint: str = "checkpoints/course.pt", finetune_result:
 
     Returns ``{"pretraining": {...}, "finetuning": {...}, "ratio_seconds", "ratio_flops"}``.
     """
-    from helpers.pretraining import load_checkpoint
+    from helpers.modeling.checkpoints import load_checkpoint
 
     ckpt = load_checkpoint(checkpoint)
     meta = ckpt.metadata

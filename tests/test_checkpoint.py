@@ -4,9 +4,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.model import BertConfig, BertForPreTraining
-from helpers.pretraining import fill_mask, load_checkpoint, save_checkpoint
-from helpers.tokenizer import WordPieceTokenizer
+from helpers.modeling.bert import BertConfig, BertForPreTraining
+from helpers.modeling.fill_mask import fill_mask
+from helpers.modeling.checkpoints import load_checkpoint, save_checkpoint
+from helpers.text.tokenizer import WordPieceTokenizer
 
 TEXTS = ["the small dog barks at the mailman .", "this teddy bear is so cute .",
          "the cat sleeps on the warm mat .", "a big dog runs in the park ."] * 5

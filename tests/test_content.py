@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from helpers.content import (HEAD_CHOICES, ContentError, MultipleChoiceQuestion, SelfCheckQuestion,
+from helpers.course.content import (HEAD_CHOICES, ContentError, MultipleChoiceQuestion, SelfCheckQuestion,
                              load_deck, load_quiz, load_quiz_bank, to_html)
 
 

@@ -5,7 +5,9 @@ from collections import Counter
 
 import pytest
 
-from helpers import corpus, world
+from helpers.text import corpus
+
+from helpers.text import world
 
 
 @pytest.fixture(scope="module")

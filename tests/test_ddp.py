@@ -27,7 +27,7 @@ def test_two_ranks_end_with_identical_parameters(tmp_path):
     assert ranks[0]["hash"] == ranks[1]["hash"]
     # only rank 0 wrote the checkpoint, and it holds those weights
     assert out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ddp.pt", "ranks"]
-    from helpers.pretraining import load_checkpoint, parameter_hash
+    from helpers.modeling.checkpoints import load_checkpoint, parameter_hash
     ckpt = load_checkpoint(out)
     assert ckpt.metadata["settings"]["world_size"] == 2
     assert parameter_hash(ckpt.model) == ranks[0]["hash"]

@@ -6,8 +6,10 @@ matplotlib.use("Agg")
 import pytest
 import torch
 
-from helpers import demos, plots
-from helpers.tokenizer import WordPieceTokenizer
+from helpers.course import demos
+
+from helpers.course import plots
+from helpers.text.tokenizer import WordPieceTokenizer
 
 SENTENCES = ["the small dog barks at the mailman .", "this teddy bear is so cute .",
              "the cat sleeps on the mat .", "a telescope sees the stars ."] * 5

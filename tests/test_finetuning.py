@@ -5,10 +5,10 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from helpers import finetuning as ft
-from helpers.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
-from helpers.model import BertConfig, BertForPreTraining
-from helpers.tokenizer import WordPieceTokenizer
+from helpers.training import finetuning as ft
+from helpers.modeling.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
+from helpers.modeling.bert import BertConfig, BertForPreTraining
+from helpers.text.tokenizer import WordPieceTokenizer
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
@@ -203,7 +203,7 @@ def test_bad_arguments_are_clear_errors():
 
 @pytest.fixture(scope="module")
 def story_tokenizer():
-    from helpers.pretraining import build_tokenizer, default_documents
+    from helpers.training.pretraining import build_tokenizer, default_documents
 
     # Big enough that every storybook word is one token, as with the course checkpoint: with a
     # smaller vocabulary, long names split into many pieces and truncation can cut the answer away.
@@ -211,7 +211,7 @@ def story_tokenizer():
 
 
 def test_real_tasks_encode_with_aligned_labels(story_tokenizer):
-    from helpers.tasks import load_task
+    from helpers.text.tasks import load_task
 
     tok = story_tokenizer
     ner = load_task("ner", 0)

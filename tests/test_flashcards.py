@@ -6,11 +6,11 @@ import sys
 import pytest
 from pypdf import PdfReader
 
-from helpers.content import Flashcard, load_deck
-from helpers.flashcards import (MIN_FONT_PT, PAPERS, FlashcardDeck, PageLayout, PrintButton, card_page,
+from helpers.course.content import Flashcard, load_deck
+from helpers.course.flashcards import (MIN_FONT_PT, PAPERS, FlashcardDeck, PageLayout, PrintButton, card_page,
                                 due_boxes, main, practice_queue, print_flashcards, requeue, write_html,
                                 write_pdf)
-from helpers.progress import ProgressStore
+from helpers.course.progress import ProgressStore
 
 EVIL = '<script>alert("owned")</script>'
 
@@ -187,7 +187,7 @@ def test_cli_print_and_bad_paper(tmp_path, capsys):
     assert main(["print", "--out", str(tmp_path / "x.pdf"), "--paper", "a6", "--fronts-only"]) == 0
     assert len(PdfReader(tmp_path / "x.pdf").pages) == 12 and (tmp_path / "x.html").exists()
     assert "wrote" in capsys.readouterr().out
-    bad = subprocess.run([sys.executable, "-m", "helpers.flashcards", "print", "--paper", "a5",
+    bad = subprocess.run([sys.executable, "-m", "helpers.course.flashcards", "print", "--paper", "a5",
                           "--out", str(tmp_path / "y.pdf")], capture_output=True, text=True)
     assert bad.returncode != 0
     assert "invalid choice: 'a5'" in bad.stderr and "a4" in bad.stderr
@@ -198,8 +198,8 @@ def test_cli_print_and_bad_paper(tmp_path, capsys):
 
 def test_committed_print_files_are_current(tmp_path):
     """flashcards/flashcards.pdf and .html are generated from the deck: regenerate them if this fails."""
-    from helpers.flashcards import DEFAULT_PDF
-    assert DEFAULT_PDF.exists(), "run: python -m helpers.flashcards print"
+    from helpers.course.flashcards import DEFAULT_PDF
+    assert DEFAULT_PDF.exists(), "run: python -m helpers.course.flashcards print"
     pages = PdfReader(DEFAULT_PDF).pages
     assert len(pages) == 24
     assert [norm(c.back) in norm(p.extract_text()) for c, p in zip(load_deck(), pages[1::2])] == [True] * 12

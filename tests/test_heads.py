@@ -3,9 +3,9 @@ import pytest
 import torch
 import transformers
 
-from helpers.heads import (BertForQuestionAnswering, BertForSequenceClassification,
+from helpers.modeling.heads import (BertForQuestionAnswering, BertForSequenceClassification,
                            BertForTokenClassification)
-from helpers.model import BertConfig, BertForPreTraining, BertModel
+from helpers.modeling.bert import BertConfig, BertForPreTraining, BertModel
 
 TINY = dict(vocab_size=60, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
             intermediate_size=32, max_position_embeddings=24)
@@ -142,8 +142,8 @@ def test_bad_labels_are_clear_errors():
 
 
 def test_from_checkpoint_reads_a_pretraining_checkpoint(tmp_path):
-    from helpers.pretraining import save_checkpoint
-    from helpers.tokenizer import WordPieceTokenizer
+    from helpers.modeling.checkpoints import save_checkpoint
+    from helpers.text.tokenizer import WordPieceTokenizer
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [f"w{i}" for i in range(TINY["vocab_size"] - 5)]
     torch.manual_seed(0)

@@ -1,7 +1,7 @@
 """Metrics checked against cases computed by hand."""
 import pytest
 
-from helpers import metrics
+from helpers.training import metrics
 
 
 def test_accuracy_by_hand():

@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from helpers.mlm import (KEPT, MASKED, NOT_SELECTED, RANDOMISED, MaskedBatch, mask_statistics,
+from helpers.objectives.mlm import (KEPT, MASKED, NOT_SELECTED, RANDOMISED, MaskedBatch, mask_statistics,
                          mask_tokens)
 
 VOCAB = 50

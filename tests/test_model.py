@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 transformers = pytest.importorskip("transformers")
 
-from helpers.model import BertConfig, BertForPreTraining, BertModel, check_inputs  # noqa: E402
+from helpers.modeling.bert import BertConfig, BertForPreTraining, BertModel, check_inputs  # noqa: E402
 
 TINY = dict(vocab_size=60, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
             intermediate_size=64, max_position_embeddings=24)

@@ -1,11 +1,11 @@
-"""helpers.nsp: next-sentence-prediction pairs."""
+"""helpers.objectives.nsp: next-sentence-prediction pairs."""
 import random
 
 import pytest
 import torch
 
-from helpers.nsp import IS_NEXT, IS_RANDOM, collate, describe_pair, make_nsp_pairs
-from helpers.tokenizer import WordPieceTokenizer
+from helpers.objectives.nsp import IS_NEXT, IS_RANDOM, collate, describe_pair, make_nsp_pairs
+from helpers.text.tokenizer import WordPieceTokenizer
 
 WORDS = ("the cat dog bird fox saw ran jumped over under a big small red blue happy sad tree river "
          "house garden quickly slowly found lost ball kite and then").split()

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers.pretraining import (PRESETS, evaluate, fill_mask, load_checkpoint, lr_lambda, make_held_out_set,
-                                 pretrain, resolve_settings)
+from helpers.training.pretraining import PRESETS, evaluate, lr_lambda, make_held_out_set, pretrain, resolve_settings
+from helpers.modeling.fill_mask import fill_mask
+from helpers.modeling.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_CHECKPOINT = ROOT / "checkpoints" / "course.pt"
@@ -62,7 +63,7 @@ def test_switches_always_mask_and_mlm_only(tiny_run):
     assert mlm_only.history["train"]["loss"] == mlm_only.history["train"]["mlm_loss"]
     # the NSP head never got a gradient: its weights are still the initial ones
     torch.manual_seed(0)
-    from helpers.model import BertConfig, BertForPreTraining
+    from helpers.modeling.bert import BertConfig, BertForPreTraining
     fresh = BertForPreTraining(BertConfig(**mlm_only.settings["model"]))
     assert torch.equal(fresh.cls.seq_relationship.weight, mlm_only.model.cls.seq_relationship.weight)
     nsp_only = pretrain(seed=0, mlm=False, **TINY)
@@ -104,7 +105,7 @@ def test_presets_are_complete():
 
 
 def test_held_out_masking_is_fixed(tiny_run):
-    from helpers.corpus import make_storybook
+    from helpers.text.corpus import make_storybook
     docs = make_storybook(num_documents=40, seed=99)
     a = make_held_out_set(docs, tiny_run.tokenizer, max_length=48, size=32, seed=0)
     b = make_held_out_set(docs, tiny_run.tokenizer, max_length=48, size=32, seed=0)
@@ -130,8 +131,8 @@ def course():
 def test_shipped_checkpoint_was_trained_on_the_current_corpus(course):
     """If the storybook generator changed since the checkpoint was made, retrain it (see
     checkpoints/README.md): its numbers were measured on text the generator no longer makes."""
-    from helpers.corpus import make_storybook
-    from helpers.pretraining import corpus_hash
+    from helpers.text.corpus import make_storybook
+    from helpers.training.pretraining import corpus_hash
 
     meta = course.metadata
     assert "corpus_sha256" in meta, "the checkpoint records no corpus hash: retrain it with checkpoints/README.md"
@@ -142,8 +143,8 @@ def test_shipped_checkpoint_was_trained_on_the_current_corpus(course):
 
 def test_shipped_checkpoint_meets_its_numbers_on_held_out_text(course):
     """Recompute held-out accuracy (documents the training never saw) and compare with the targets."""
-    from helpers.corpus import make_storybook
-    from helpers.pretraining import HELD_OUT_SEED_OFFSET
+    from helpers.text.corpus import make_storybook
+    from helpers.training.pretraining import HELD_OUT_SEED_OFFSET
 
     meta = course.metadata
     assert meta["steps"] > 0 and meta["command"].startswith("python -m helpers.pretrain")
@@ -164,8 +165,8 @@ def test_shipped_checkpoint_meets_its_numbers_on_held_out_text(course):
 def test_shipped_checkpoint_fills_the_course_blanks(course):
     """The top guess for each course sentence is the right kind of word: an animal-sound verb in
     the present tense for the dog, a positive adjective for the teddy bear."""
-    from helpers import world
-    from helpers.corpus import _present
+    from helpers.text import world
+    from helpers.text.corpus import _present
 
     sounds = {_present(stem) for animal in world.ANIMALS for stem in animal.sounds}
     dog = fill_mask(course.model, course.tokenizer, "the small dog [MASK] at the mailman .", top_k=3)[0]
@@ -250,7 +251,7 @@ def test_mask_mix_experiment_structure():
 
 def test_training_flops_formula():
     from helpers.experiments import training_flops
-    from helpers.model import BertConfig
+    from helpers.modeling.bert import BertConfig
 
     config = BertConfig(vocab_size=1000, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=512)
@@ -269,7 +270,7 @@ def test_pretraining_cost_reads_the_checkpoint(tmp_path, tiny_run):
     from types import SimpleNamespace
 
     from helpers.experiments import pretraining_cost
-    from helpers.pretraining import save_checkpoint
+    from helpers.modeling.checkpoints import save_checkpoint
 
     path = save_checkpoint(tmp_path / "c.pt", tiny_run.model, tiny_run.tokenizer, tiny_run.metadata())
     fake_finetune = SimpleNamespace(seconds=0.5, steps=10, settings=dict(batch_size=8, max_length=32,

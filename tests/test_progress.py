@@ -5,10 +5,9 @@ import os
 
 import pytest
 
-from helpers import progress
-from helpers.progress import (LEITNER_BOXES, ProgressStore, card_boxes, leitner_update, plot_progress,
-                              progress_path, progress_summary, record_answer, record_card,
-                              start_practice_round)
+from helpers.course import progress
+from helpers.course.progress import LEITNER_BOXES, ProgressStore, card_boxes, leitner_update, progress_path, progress_summary, record_answer, record_card, start_practice_round
+from helpers.course.plots import plot_progress
 
 
 @pytest.fixture

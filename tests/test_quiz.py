@@ -5,9 +5,9 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-from helpers.content import Choice, MultipleChoiceQuestion, SelfCheckQuestion, load_quiz
-from helpers.progress import ProgressStore
-from helpers.quiz import MultipleChoice, Quiz, SelfCheck, pick_the_head, quiz, self_check
+from helpers.course.content import Choice, MultipleChoiceQuestion, SelfCheckQuestion, load_quiz
+from helpers.course.progress import ProgressStore
+from helpers.course.quiz import MultipleChoice, Quiz, SelfCheck, pick_the_head, quiz, self_check
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -154,7 +154,7 @@ def test_saved_notebook_without_widget_state_shows_questions_and_details():
     """What nbconvert (and nbviewer, which uses it) shows for a saved notebook with no widget state."""
     qz = quiz("mlm")
     nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("from helpers.quiz import quiz\nquiz('mlm')", execution_count=1)
+    cell = nbformat.v4.new_code_cell("from helpers.course.quiz import quiz\nquiz('mlm')", execution_count=1)
     cell.outputs = [nbformat.v4.new_output("display_data", data=qz._repr_mimebundle_())]
     nb.cells.append(cell)
     body, _ = HTMLExporter().from_notebook_node(nb)

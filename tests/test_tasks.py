@@ -4,7 +4,11 @@ from collections import Counter
 
 import pytest
 
-from helpers import corpus, tasks, world
+from helpers.text import corpus
+
+from helpers.text import tasks
+
+from helpers.text import world
 
 SMALL = {"train": 300, "validation": 100, "test": 150, "test_heldout": 150}
 

@@ -1,4 +1,4 @@
-"""helpers.tokenizer against Hugging Face's BertTokenizerFast loaded with the same vocab.txt."""
+"""helpers.text.tokenizer against Hugging Face's BertTokenizerFast loaded with the same vocab.txt."""
 import random
 import re
 
@@ -6,7 +6,7 @@ import pytest
 import torch
 from pydoc_data.topics import topics
 
-from helpers.tokenizer import (
+from helpers.text.tokenizer import (
     SPECIAL_TOKENS,
     WordPieceTokenizer,
     build_vocab,

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from browser import chromium_page, jupyter_lab, notebook_errors, open_notebook, require_chromium, run_all_cells
-from helpers.content import load_deck, load_quiz
+from helpers.course.content import load_deck, load_quiz
 
 pytestmark = pytest.mark.browser
 
@@ -21,9 +21,9 @@ def make_notebook(path: Path, pdf: Path) -> None:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Widget check"),
-        nbformat.v4.new_code_cell("from helpers.content import load_quiz\n"
-                                  "from helpers.quiz import MultipleChoice\n"
-                                  "from helpers.flashcards import FlashcardDeck, PrintButton\n"
+        nbformat.v4.new_code_cell("from helpers.course.content import load_quiz\n"
+                                  "from helpers.course.quiz import MultipleChoice\n"
+                                  "from helpers.course.flashcards import FlashcardDeck, PrintButton\n"
                                   "question = next(q for q in load_quiz('mlm') if q.id == 'mlm-selection-rate')\n"
                                   "MultipleChoice(question)"),
         nbformat.v4.new_code_cell(f"FlashcardDeck(seed=0, print_out={str(pdf.with_name('deck.pdf'))!r})"),
@@ -93,7 +93,7 @@ def test_html_print_view_prints_one_card_side_per_page(tmp_path):
     import re
     import unicodedata
 
-    from helpers.flashcards import write_html
+    from helpers.course.flashcards import write_html
 
     def squash(text):  # compare without spaces and ligatures: the browser wraps and ligates freely
         return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))

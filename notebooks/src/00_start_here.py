@@ -62,7 +62,7 @@
 # %%
 import torch
 
-from helpers.model import BertConfig, BertModel, count_parameters
+from helpers.modeling.bert import BertConfig, BertModel, count_parameters
 
 torch.manual_seed(0)
 config = BertConfig(vocab_size=1000, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
@@ -99,8 +99,8 @@ print(f"parameters:         {count_parameters(encoder):,}")
 # progress survives restarts. Try one question now:
 
 # %%
-from helpers.content import load_quiz
-from helpers.quiz import Quiz
+from helpers.course.content import load_quiz
+from helpers.course.quiz import Quiz
 
 Quiz([q for q in load_quiz("next_token") if q.id == "attention-no-causal-mask"], title="Try a question")
 
@@ -126,7 +126,7 @@ import ipywidgets
 import matplotlib
 import numpy
 
-from helpers.progress import ENV_VAR, progress_path
+from helpers.course.progress import ENV_VAR, progress_path
 
 print(f"Python      {platform.python_version()} ({sys.executable})")
 print(f"PyTorch     {torch.__version__}")
@@ -156,7 +156,8 @@ print("Environment OK.")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.progress import plot_progress, progress_summary
+from helpers.course.plots import plot_progress
+from helpers.course.progress import progress_summary
 
 summary = progress_summary()
 answered = sum(t["answered"] for t in summary["topics"].values())

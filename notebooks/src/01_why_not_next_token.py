@@ -19,7 +19,7 @@
 # %%
 import torch
 
-from helpers.plots import plot_attention_masks
+from helpers.course.plots import plot_attention_masks
 
 torch.manual_seed(0)
 SENTENCE = "the small dog barks at the mailman ."
@@ -53,7 +53,7 @@ fig = plot_attention_masks(tokens)
 # a decoder-style mask in the same model; BERT itself never uses it.
 
 # %%
-from helpers.model import BertConfig, BertModel
+from helpers.modeling.bert import BertConfig, BertModel
 
 ids = torch.tensor([[2, 11, 12, 13, 14, 15, 16, 17, 18, 3]])  # ten positions: [CLS] ... [SEP]
 changed_position = 5
@@ -106,7 +106,7 @@ result = copy_collapse_experiment(steps=200, learning_rate=1e-2, num_documents=4
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_training_curves
+from helpers.course.plots import plot_training_curves
 
 fig = plot_training_curves(
     {"bidirectional (BERT's attention)": result["bidirectional"]["train_loss"],
@@ -116,7 +116,7 @@ fig = plot_training_curves(
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_grouped_bars
+from helpers.course.plots import plot_grouped_bars
 
 fig = plot_grouped_bars(
     {"future visible (as in training)": {k: result[k]["accuracy_future_visible"] for k in ("bidirectional", "causal")},
@@ -147,7 +147,7 @@ for kind in ("bidirectional", "causal"):
 # ## Check yourself
 
 # %%
-from helpers.quiz import quiz
+from helpers.course.quiz import quiz
 
 quiz("next_token", kind="multiple_choice")
 

@@ -24,8 +24,8 @@
 # %%
 import torch
 
-from helpers.demos import course_checkpoint_path
-from helpers.pretraining import load_checkpoint
+from helpers.modeling.checkpoints import course_checkpoint_path
+from helpers.modeling.checkpoints import load_checkpoint
 
 torch.manual_seed(0)
 course = load_checkpoint(course_checkpoint_path())  # the shipped pre-trained model (notebook 4 makes one)
@@ -47,14 +47,14 @@ print("special_tokens_mask:", encoded["special_tokens_mask"], " (1 = structural:
 # %% [markdown]
 # ## The recipe, in code
 #
-# `helpers.mlm.mask_tokens` does the corruption for a whole batch at once. Here is its working part
+# `helpers.objectives.mlm.mask_tokens` does the corruption for a whole batch at once. Here is its working part
 # (the lines before it only check the arguments). Read the three numbered steps: **select**,
 # **corrupt**, **label**.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.demos import show_source
-from helpers.mlm import mask_tokens
+from helpers.course.demos import show_source
+from helpers.objectives.mlm import mask_tokens
 
 show_source(mask_tokens, start="# ---- 1. select")
 
@@ -74,7 +74,7 @@ show_source(mask_tokens, start="# ---- 1. select")
 # %%
 from IPython.display import HTML
 
-from helpers.demos import mask_sentence, masking_html
+from helpers.course.demos import mask_sentence, masking_html
 
 example = mask_sentence(tokenizer, "this teddy bear is so cute. the small dog barks at the mailman.",
                         mlm_probability=0.5, seed=3)
@@ -90,7 +90,7 @@ HTML(masking_html(example))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.demos import masking_widget
+from helpers.course.demos import masking_widget
 
 masking_widget(tokenizer, "this teddy bear is so cute.")
 
@@ -101,8 +101,8 @@ masking_widget(tokenizer, "this teddy bear is so cute.")
 # course's storybook corpus with the standard settings and count.
 
 # %%
-from helpers.corpus import make_storybook
-from helpers.demos import count_operations
+from helpers.text.corpus import make_storybook
+from helpers.course.demos import count_operations
 
 documents = make_storybook(num_documents=600, seed=0)
 sentences = [s for doc in documents for s in doc][:5000]
@@ -115,7 +115,7 @@ for op in ("mask", "random", "keep"):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_operation_split
+from helpers.course.plots import plot_operation_split
 
 fig = plot_operation_split(counts, title="The 80/10/10 mix, measured over 5,000 sentences")
 
@@ -162,7 +162,7 @@ print(f"selected positions:   {int(selected.sum()):5d}, accuracy "
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.model import BertForPreTraining
+from helpers.modeling.bert import BertForPreTraining
 
 show_source(BertForPreTraining.forward, start="if labels is None:", end="if next_sentence_label is not None:")
 
@@ -204,7 +204,7 @@ mix = mask_mix_experiment(preset="live", steps=150, seed=0, eval_size=256, progr
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_grouped_bars
+from helpers.course.plots import plot_grouped_bars
 
 conditions = {"[MASK] in input": "accuracy_masked", "random token in input": "accuracy_random",
               "original token in input (kept)": "accuracy_kept"}
@@ -243,7 +243,7 @@ for name in ("80/10/10", "always [MASK]"):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.demos import trace_mlm_widget
+from helpers.course.demos import trace_mlm_widget
 
 trace_mlm_widget(tokenizer)
 
@@ -252,7 +252,7 @@ trace_mlm_widget(tokenizer)
 # kernel):
 
 # %%
-from helpers.demos import trace_mlm_html
+from helpers.course.demos import trace_mlm_html
 
 HTML("".join(f"<h4>{outcome}</h4>" + trace_mlm_html(tokenizer, outcome=outcome)
              for outcome in ("mask", "random", "keep")))
@@ -266,7 +266,7 @@ HTML("".join(f"<h4>{outcome}</h4>" + trace_mlm_html(tokenizer, outcome=outcome)
 # ## Check yourself
 
 # %%
-from helpers.quiz import quiz
+from helpers.course.quiz import quiz
 
 quiz("mlm", kind="multiple_choice")
 

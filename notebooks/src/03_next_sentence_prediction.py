@@ -20,8 +20,8 @@
 # %%
 import torch
 
-from helpers.demos import course_checkpoint_path
-from helpers.pretraining import load_checkpoint
+from helpers.modeling.checkpoints import course_checkpoint_path
+from helpers.modeling.checkpoints import load_checkpoint
 
 torch.manual_seed(0)
 course = load_checkpoint(course_checkpoint_path())
@@ -31,11 +31,11 @@ tokenizer, model = course.tokenizer, course.model
 # ## Documents, not just sentences
 #
 # NSP needs text organised as **documents**: runs of consecutive sentences on one subject. The course's
-# storybook corpus (`helpers.corpus`) generates them: every document stays on one topic, with its own
+# storybook corpus (`helpers.text.corpus`) generates them: every document stays on one topic, with its own
 # small cast of characters, one town and one organisation. Here is the first document:
 
 # %%
-from helpers.corpus import make_storybook
+from helpers.text.corpus import make_storybook
 
 documents = make_storybook(num_documents=200, seed=0)
 for i, sentence in enumerate(documents[0]):
@@ -44,7 +44,7 @@ for i, sentence in enumerate(documents[0]):
 # %% [markdown]
 # ## Building the pairs
 #
-# `helpers.nsp.make_nsp_pairs` walks through each document and cuts it into stretches of whole
+# `helpers.objectives.nsp.make_nsp_pairs` walks through each document and cuts it into stretches of whole
 # sentences that fill the length budget (here 32 tokens, to keep the pairs short enough to read; the
 # model trains with 64). Each stretch is split after a random sentence: the first part is **A**. Then a
 # fair coin decides **B**:
@@ -54,10 +54,10 @@ for i, sentence in enumerate(documents[0]):
 # - **tails**: B is taken from a **different**, randomly chosen document; label **NotNext** (random).
 #
 # The label convention follows Google's code and Hugging Face: `next_sentence_label = 0` means "B
-# follows A", `1` means "B is random". The constants live in `helpers.nsp`.
+# follows A", `1` means "B is random". The constants live in `helpers.objectives.nsp`.
 
 # %%
-from helpers.nsp import IS_NEXT, IS_RANDOM, make_nsp_pairs
+from helpers.objectives.nsp import IS_NEXT, IS_RANDOM, make_nsp_pairs
 
 print(f"IS_NEXT = {IS_NEXT}  (B follows A)")
 print(f"IS_RANDOM = {IS_RANDOM}  (B comes from another document)")
@@ -96,7 +96,7 @@ for pair in pairs[:4]:
 # %%
 from IPython.display import HTML
 
-from helpers.demos import layout_html
+from helpers.course.demos import layout_html
 
 HTML(layout_html(tokenizer, "the small dog barks at the mailman.", "the mailman gives the dog a treat."))
 
@@ -116,7 +116,7 @@ HTML(layout_html(tokenizer, "the small dog barks at the mailman.", "the mailman 
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_embedding_sum
+from helpers.course.plots import plot_embedding_sum
 
 encoded = tokenizer.encode_pair("the small dog barks at the mailman.", "the mailman gives the dog a treat.")
 fig = plot_embedding_sum(model.bert.embeddings, encoded["input_ids"], encoded["token_type_ids"],
@@ -127,8 +127,8 @@ fig = plot_embedding_sum(model.bert.embeddings, encoded["input_ids"], encoded["t
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.demos import show_source
-from helpers.model import BertEmbeddings
+from helpers.course.demos import show_source
+from helpers.modeling.bert import BertEmbeddings
 
 show_source(BertEmbeddings.forward)
 
@@ -141,7 +141,7 @@ show_source(BertEmbeddings.forward)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.model import BertPooler, BertPreTrainingHeads
+from helpers.modeling.bert import BertPooler, BertPreTrainingHeads
 
 show_source(BertPooler)
 
@@ -194,7 +194,7 @@ for a, b in ((first, second), (first, stranger)):
 # ## Check yourself
 
 # %%
-from helpers.quiz import quiz
+from helpers.course.quiz import quiz
 
 quiz("nsp", kind="multiple_choice")
 

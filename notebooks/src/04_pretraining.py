@@ -20,7 +20,7 @@
 # %%
 import torch
 
-from helpers.demos import course_checkpoint_path
+from helpers.modeling.checkpoints import course_checkpoint_path
 
 torch.manual_seed(0)
 CHECKPOINT = course_checkpoint_path()
@@ -35,7 +35,7 @@ CHECKPOINT = course_checkpoint_path()
 #    It is the expensive part, done once per model release;
 # 2. **fine-tuning** (notebook 5): a small task head on top, trained on labeled data.
 #
-# `helpers.pretraining.pretrain` is the loop from the BERT paper, shrunk to fit a laptop: cut the corpus
+# `helpers.training.pretraining.pretrain` is the loop from the BERT paper, shrunk to fit a laptop: cut the corpus
 # into NSP pairs; for every batch draw a **fresh** MLM corruption (15% selected, 80/10/10); the loss is
 # the MLM cross-entropy at the selected positions **plus** the NSP cross-entropy on `[CLS]`; AdamW with
 # a linear warm-up and decay. Every so often it scores the model on held-out stories: MLM accuracy at the
@@ -51,7 +51,7 @@ CHECKPOINT = course_checkpoint_path()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.pretraining import pretrain
+from helpers.training.pretraining import pretrain
 
 LIVE_STEPS = 200
 live = pretrain(preset="live", steps=LIVE_STEPS, seed=0, progress=True)
@@ -60,7 +60,7 @@ print(f"{live.steps} steps in {live.seconds:.0f} s; held-out MLM accuracy {live.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_pretraining_history
+from helpers.course.plots import plot_pretraining_history
 
 fig = plot_pretraining_history(live.history, title=f"Live pre-training, {live.steps} steps (MLM + NSP)")
 
@@ -89,7 +89,7 @@ fig = plot_pretraining_history(live.history, title=f"Live pre-training, {live.st
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.pretraining import load_checkpoint
+from helpers.modeling.checkpoints import load_checkpoint
 
 course = load_checkpoint(CHECKPOINT)
 model, tokenizer = course.model, course.tokenizer
@@ -103,7 +103,7 @@ for key in ("mlm_accuracy", "mlm_accuracy_masked", "mlm_accuracy_random", "mlm_a
 # ## Filling in blanks
 #
 # The most direct test of MLM: put `[MASK]` in a sentence and ask for the most likely tokens.
-# `helpers.pretraining.fill_mask` does this (input `[CLS] text [SEP]`, a softmax over the vocabulary at
+# `helpers.modeling.fill_mask.fill_mask` does this (input `[CLS] text [SEP]`, a softmax over the vocabulary at
 # each `[MASK]`). One `[MASK]` stands for one **token**: a word that the vocabulary splits into
 # word-pieces would need one `[MASK]` per piece. The course's vocabulary (2,638 WordPiece tokens) is
 # large enough that every word of the storybook world is a single token, so one `[MASK]` per word is
@@ -115,7 +115,7 @@ print(tokenizer.tokenize("this teddy bear is so cute ."))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.pretraining import fill_mask
+from helpers.modeling.fill_mask import fill_mask
 
 for text in ("the small dog [MASK] at the mailman .",
              "this teddy bear is so [MASK] .",
@@ -160,7 +160,7 @@ for text in ("the small dog [MASK] at the mailman .",
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_attention_heatmap
+from helpers.course.plots import plot_attention_heatmap
 
 encoded = tokenizer.encode_batch(["the small dog barks at the mailman ."])
 with torch.no_grad():
@@ -181,7 +181,7 @@ fig = plot_attention_heatmap(out.attentions, tokens, layer=-1)
 # which these vectors vary most).
 
 # %%
-from helpers import world
+from helpers.text import world
 
 kinds = {
     "person": [p.name for p in world.PEOPLE],
@@ -205,7 +205,7 @@ def word_vectors(bert_model):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_embedding_projection
+from helpers.course.plots import plot_embedding_projection
 
 fig = plot_embedding_projection(word_vectors(model), words, word_kinds,
                                 title="Token embeddings after pre-training, projected to 2-D (PCA)")
@@ -219,7 +219,7 @@ fig = plot_embedding_projection(word_vectors(model), words, word_kinds,
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.model import BertForPreTraining
+from helpers.modeling.bert import BertForPreTraining
 
 torch.manual_seed(0)
 untrained = BertForPreTraining(model.config)
@@ -287,7 +287,7 @@ ablation = nsp_experiment(preset="live", pretrain_steps=LIVE_STEPS, pretrain_see
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_grouped_bars
+from helpers.course.plots import plot_grouped_bars
 
 fig = plot_grouped_bars(
     {"paraphrase test": {arm: ablation[arm]["test"]["mean"] for arm in ("mlm+nsp", "mlm only")},
@@ -322,8 +322,8 @@ for split, diff in ablation["difference"].items():
 # %%
 # NBVAL_IGNORE_OUTPUT
 from helpers.experiments import get_task, pretraining_cost
-from helpers.finetuning import build_model, finetune
-from helpers.tasks import subsample
+from helpers.training.finetuning import build_model, finetune
+from helpers.text.tasks import subsample
 
 sentiment = get_task("sentiment")
 run = finetune(build_model(sentiment, model, seed=0), sentiment, tokenizer=tokenizer,
@@ -338,7 +338,7 @@ print(f"pre-training costs {cost['ratio_seconds']:.0f}x the time and {cost['rati
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_bars
+from helpers.course.plots import plot_bars
 
 fig = plot_bars({"pre-training (once)": pre["flops"], "fine-tuning (per task)": fine["flops"]},
                 title="Model FLOPs: pre-training versus one fine-tuning run (log scale)",
@@ -355,7 +355,7 @@ fig.axes[0].set_yscale("log")
 # ## Check yourself
 
 # %%
-from helpers.quiz import quiz
+from helpers.course.quiz import quiz
 
 quiz("workflow", kind="multiple_choice")
 

@@ -22,8 +22,8 @@
 # %%
 import torch
 
-from helpers.demos import course_checkpoint_path
-from helpers.pretraining import load_checkpoint
+from helpers.modeling.checkpoints import course_checkpoint_path
+from helpers.modeling.checkpoints import load_checkpoint
 
 torch.manual_seed(0)
 CHECKPOINT = course_checkpoint_path()
@@ -33,7 +33,7 @@ encoder, tokenizer = course.model, course.tokenizer  # pre-trained once (noteboo
 # %% [markdown]
 # ## The tasks
 #
-# `helpers.tasks` builds five labeled tasks about the same story world the encoder was pre-trained on.
+# `helpers.text.tasks` builds five labeled tasks about the same story world the encoder was pre-trained on.
 # Each has train / validation / test splits, plus a **held-out-vocabulary test split** whose key words
 # (names, towns, things, describing words) never occur in any labeled training example, though they do
 # occur in the pre-training stories.
@@ -64,8 +64,8 @@ print("            passage:", qa["context"])
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.demos import show_source
-from helpers.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
+from helpers.course.demos import show_source
+from helpers.modeling.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
 
 show_source(BertForSequenceClassification.forward)
 
@@ -111,8 +111,8 @@ for name, head in heads.items():
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.finetuning import build_model, finetune
-from helpers.tasks import subsample
+from helpers.training.finetuning import build_model, finetune
+from helpers.text.tasks import subsample
 
 TEST = 300  # test examples scored per split (the full splits have 500)
 tuned = {}
@@ -135,7 +135,7 @@ for name, task in tasks.items():
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.finetuning import predict
+from helpers.training.finetuning import predict
 
 print("sentiment: ", predict(tuned["sentiment"].model, tokenizer, tasks["sentiment"],
                              "i think the cookies are so tasty ."))
@@ -206,8 +206,8 @@ print("NER head:        ", predict(frozen["ner"].model, tokenizer, tasks["ner"],
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.finetuning import main_metric
-from helpers.plots import plot_grouped_bars
+from helpers.training.finetuning import main_metric
+from helpers.course.plots import plot_grouped_bars
 
 groups = {}
 for name in ("sentiment", "ner"):
@@ -255,7 +255,7 @@ curve = pretrained_vs_scratch_experiment(course, tasks=("sentiment",), label_cou
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.plots import plot_learning_curve
+from helpers.course.plots import plot_learning_curve
 
 results = curve["results"]["sentiment"]
 points = {}
@@ -298,7 +298,7 @@ for n in results:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.demos import trace_finetune_widget
+from helpers.course.demos import trace_finetune_widget
 
 trace_finetune_widget(tokenizer, sentence_model=tuned["sentiment"].model,
                       sentence_labels=tasks["sentiment"].label_names,
@@ -308,7 +308,7 @@ trace_finetune_widget(tokenizer, sentence_model=tuned["sentiment"].model,
 # NBVAL_IGNORE_OUTPUT
 from IPython.display import HTML
 
-from helpers.demos import predict_sequence_label, predict_token_labels, trace_finetune_html
+from helpers.course.demos import predict_sequence_label, predict_token_labels, trace_finetune_html
 
 sentence = "the small dog barks at the mailman."
 tokens, tags = predict_token_labels(tuned["ner"].model, tokenizer, sentence, tasks["ner"].label_names)
@@ -332,7 +332,7 @@ HTML("<h4>sentiment: a [CLS] head</h4>" + trace_finetune_html(tokens, "cls", lab
 # ## Check yourself
 
 # %%
-from helpers.quiz import quiz
+from helpers.course.quiz import quiz
 
 quiz("heads", kind="multiple_choice")
 

@@ -23,7 +23,7 @@
 # at a whiteboard. Then press *Reveal* and compare. Mark *got it* only if your answer had the key points.
 
 # %%
-from helpers.quiz import self_check
+from helpers.course.quiz import self_check
 
 self_check()
 
@@ -35,7 +35,7 @@ self_check()
 # feedback: it also says what shape the head has.
 
 # %%
-from helpers.quiz import pick_the_head
+from helpers.course.quiz import pick_the_head
 
 pick_the_head()
 
@@ -47,8 +47,8 @@ pick_the_head()
 # right one.
 
 # %%
-from helpers.content import load_quiz
-from helpers.quiz import Quiz
+from helpers.course.content import load_quiz
+from helpers.course.quiz import Quiz
 
 questions = load_quiz(kind="multiple_choice")
 print(f"{len(questions)} questions")

@@ -22,8 +22,8 @@
 # the next round (today or next week) starts from where you left off.
 
 # %%
-from helpers.content import load_deck
-from helpers.flashcards import FlashcardDeck
+from helpers.course.content import load_deck
+from helpers.course.flashcards import FlashcardDeck
 
 cards = load_deck()
 print(f"{len(cards)} cards:")
@@ -42,7 +42,7 @@ FlashcardDeck(cards, seed=0)
 # every fourth round, and so on. Here is which boxes a few successive rounds ask about:
 
 # %%
-from helpers.flashcards import due_boxes
+from helpers.course.flashcards import due_boxes
 
 for round_number in range(1, 9):
     print(f"round {round_number}: boxes {due_boxes(round_number)}")
@@ -55,12 +55,12 @@ for round_number in range(1, 9):
 # question) and an HTML print view next to it. From a terminal, the same:
 #
 # ```
-# python -m helpers.flashcards print --paper a4        # or letter, or a6
-# python -m helpers.flashcards print --fronts-only     # questions only
+# python -m helpers.course.flashcards print --paper a4        # or letter, or a6
+# python -m helpers.course.flashcards print --fronts-only     # questions only
 # ```
 
 # %%
-from helpers.flashcards import PrintButton
+from helpers.course.flashcards import PrintButton
 
 PrintButton()
 

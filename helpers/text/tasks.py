@@ -10,7 +10,7 @@
 
 Every task has four splits. ``train``, ``validation`` and ``test`` use only the world's *seen*
 words; ``test_heldout`` uses only *held-out* words (names, towns, organisations, things,
-adjectives, scenes: see ``helpers.world``), which never occur in any labeled train or
+adjectives, scenes: see ``helpers.text.world``), which never occur in any labeled train or
 validation example but occur all through the pre-training stories. A model that only saw the
 labeled data cannot know them; a pre-trained one met them in context.
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from helpers import world
+from helpers.text import world
 from helpers.errors import check_choice, check_positive_int
 
 KINDS = ("sequence", "token", "span", "pair")

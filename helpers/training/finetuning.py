@@ -10,7 +10,7 @@ The second stage of the workflow, in four steps:
    the answer;
 3. **train** with AdamW, a short linear warm-up and a linear decay, either end to end or with the
    encoder frozen (only the head learns);
-4. **evaluate** with the task's metric (``helpers.metrics``).
+4. **evaluate** with the task's metric (``helpers.training.metrics``).
 
 ``finetune`` does 1-3 and records a validation curve; ``evaluate`` scores any split; ``predict``
 shows what the model says about a text you type.
@@ -26,11 +26,12 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from helpers import metrics
+from helpers.training import metrics
 from helpers.errors import _show, check_choice, check_positive_int, check_probability
-from helpers.heads import HEADS, IGNORE_INDEX, BertForQuestionAnswering
-from helpers.model import BertModel
-from helpers.tokenizer import is_punctuation, pad_batch
+from helpers.constants import IGNORE_INDEX
+from helpers.modeling.heads import HEADS, BertForQuestionAnswering
+from helpers.modeling.bert import BertModel
+from helpers.text.tokenizer import is_punctuation, pad_batch
 
 KINDS = ("sequence", "pair", "token", "span")
 SPLITS = ("train", "validation", "test", "test_heldout")
@@ -283,7 +284,7 @@ def _references(task, examples: Sequence[dict]) -> list:
 
 
 def score(task, predictions: Sequence, references: Sequence) -> dict[str, float]:
-    """The task's metrics for predictions against references (see ``helpers.metrics``)."""
+    """The task's metrics for predictions against references (see ``helpers.training.metrics``)."""
     if task.kind in ("sequence", "pair"):
         return {"accuracy": metrics.accuracy(predictions, references),
                 "macro_f1": metrics.macro_f1(predictions, references, labels=list(task.label_names))}
@@ -353,7 +354,7 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
              seed: int = 0, device: str | torch.device | None = None, progress: bool = True) -> FinetuneResult:
     """Fine-tune ``model`` on ``task``'s labeled ``train_examples`` (default: the whole train split).
 
-    ``model`` is a head from ``helpers.heads`` (or ``build_model``); a bare pre-trained encoder
+    ``model`` is a head from ``helpers.modeling.heads`` (or ``build_model``); a bare pre-trained encoder
     (``BertModel`` / ``BertForPreTraining``) gets the right head for the task first (on a copy).
 
     * ``freeze_encoder=True`` trains only the head: the encoder's weights stay exactly as
@@ -382,7 +383,7 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
             model = build_model(task, model, seed=seed)
         else:
             raise ValueError(f"model of type {type(model).__name__} is not allowed: it must be a head from "
-                             "helpers.heads or a pre-trained BertModel / BertForPreTraining.")
+                             "helpers.modeling.heads or a pre-trained BertModel / BertForPreTraining.")
     if train_examples is None:
         train_examples = task_examples(task, "train")
     train_examples = list(train_examples)

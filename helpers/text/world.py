@@ -2,8 +2,8 @@
 
 One small, closed world serves both stages of the workflow:
 
-* the **pre-training corpus** (``helpers.corpus``) tells stories about it, with no labels;
-* the **fine-tuning tasks** (``helpers.tasks``) ask labeled questions about it.
+* the **pre-training corpus** (``helpers.text.corpus``) tells stories about it, with no labels;
+* the **fine-tuning tasks** (``helpers.text.tasks``) ask labeled questions about it.
 
 Because both stages share one lexicon, a word's meaning can be *learned from the stories*
 (what happens around it) and *used by the tasks*. Words come in classes that share contexts:

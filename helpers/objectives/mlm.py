@@ -30,6 +30,7 @@ from typing import Any, Iterable, NamedTuple
 
 import torch
 
+from helpers.constants import IGNORE_INDEX, SPECIAL_TOKEN_IDS
 from helpers.errors import _show, check_choice, check_positive_int, check_probability
 
 # What happened at each position (the ``operations`` tensor).
@@ -40,8 +41,6 @@ KEPT = 3
 OPERATION_NAMES = {NOT_SELECTED: "not selected", MASKED: "masked", RANDOMISED: "randomised", KEPT: "kept"}
 
 # [PAD]=0, [UNK]=1, [CLS]=2, [SEP]=3, [MASK]=4 (docs/architecture.md).
-DEFAULT_SPECIAL_TOKEN_IDS = (0, 1, 2, 3, 4)
-IGNORE_INDEX = -100
 
 
 class MaskedBatch(NamedTuple):
@@ -307,7 +306,7 @@ def _replacement_pool(vocab_size: int, special_ids: tuple[int, ...]) -> torch.Te
 
 def _special_ids(special_token_ids: Iterable[int] | None, vocab_size: int) -> tuple[int, ...]:
     if special_token_ids is None:
-        return tuple(i for i in DEFAULT_SPECIAL_TOKEN_IDS if i < vocab_size)
+        return tuple(i for i in SPECIAL_TOKEN_IDS if i < vocab_size)
     try:
         ids = tuple(special_token_ids)
     except TypeError:

@@ -4,7 +4,7 @@ Each widget works in three settings:
 
 * **Live, in JupyterLab**: real buttons, check boxes and text areas (all reachable with Tab and
   pressed with Enter or Space). Every choice gives its own feedback at once; a wrong answer can be
-  retried; a :class:`Quiz` keeps a running score. Answers are saved by :mod:`helpers.progress`.
+  retried; a :class:`Quiz` keeps a running score. Answers are saved by :mod:`helpers.course.progress`.
 * **Saved, on the web, no kernel** (GitHub, nbviewer, ``jupyter nbconvert --to html``): when a
   notebook is saved without widget state, the widget view cannot be drawn. So each widget's display
   data also carries a static HTML version: the question, its choices, and the answer inside a
@@ -12,9 +12,9 @@ Each widget works in three settings:
   with a kernel draws the widget and ignores the HTML; nbconvert draws the HTML.
 * **Plain text** (a terminal): the question and the answer as text.
 
-All text from the content files is HTML-escaped before display (``helpers.content.to_html``).
+All text from the content files is HTML-escaped before display (``helpers.course.content.to_html``).
 
->>> from helpers.quiz import quiz
+>>> from helpers.course.quiz import quiz
 >>> quiz("mlm")            # doctest: +SKIP  (the questions of notebook 2)
 """
 from __future__ import annotations
@@ -25,9 +25,9 @@ from typing import Callable, Sequence
 
 import ipywidgets as widgets
 
-from helpers.content import (MultipleChoiceQuestion, Question, SelfCheckQuestion, load_quiz,
+from helpers.course.content import (MultipleChoiceQuestion, Question, SelfCheckQuestion, load_quiz,
                              load_quiz_bank, to_html)
-from helpers.progress import ProgressStore, record_answer
+from helpers.course.progress import ProgressStore, record_answer
 
 LETTERS = string.ascii_uppercase
 SHORT_CHOICE = 24  # choices up to this many characters are written on the button itself
@@ -51,7 +51,7 @@ class StaticFallback:
         return bundle
 
 
-def _save(save: Callable[[], object], status: widgets.HTML) -> None:
+def save_or_report(save: Callable[[], object], status: widgets.HTML) -> None:
     """Save progress; if the disk refuses (read-only home, full disk), say so instead of crashing."""
     try:
         save()
@@ -168,7 +168,7 @@ class MultipleChoice(StaticFallback, widgets.VBox):
         self.solved = self.solved or correct
         if self.save:
             q = self.question
-            _save(lambda: record_answer(q.id, q.topic, q.kind, correct, answer, store=self.store), self.status)
+            save_or_report(lambda: record_answer(q.id, q.topic, q.kind, correct, answer, store=self.store), self.status)
         if self.on_answer:
             self.on_answer(self)
 
@@ -245,7 +245,7 @@ class SelfCheck(StaticFallback, widgets.VBox):
         if self.save:
             q = self.question
             text = self.answer_box.value[:2000] or None
-            _save(lambda: record_answer(q.id, q.topic, q.kind, got_it, text, store=self.store), self.status)
+            save_or_report(lambda: record_answer(q.id, q.topic, q.kind, got_it, text, store=self.store), self.status)
         if self.on_answer:
             self.on_answer(self)
 

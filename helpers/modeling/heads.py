@@ -29,10 +29,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.constants import IGNORE_INDEX
 from helpers.errors import check_positive_int
-from helpers.model import BertConfig, BertModel
+from helpers.modeling.bert import BertConfig, BertModel
 
-IGNORE_INDEX = -100  # label value that the loss skips (Hugging Face / PyTorch convention)
 
 
 @dataclass
@@ -179,8 +179,8 @@ class _HeadModel(nn.Module):
 
     @classmethod
     def from_checkpoint(cls, path, num_labels: int, *, seed: int = 0):
-        """A head on the encoder of a pre-training checkpoint file (see ``helpers.pretraining``)."""
-        from helpers.pretraining import load_checkpoint
+        """A head on the encoder of a pre-training checkpoint file (see ``helpers.training.pretraining``)."""
+        from helpers.modeling.checkpoints import load_checkpoint
 
         loaded = load_checkpoint(path)
         model = loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "model", loaded)

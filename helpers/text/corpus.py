@@ -26,7 +26,7 @@ import random
 import re
 from pathlib import Path
 
-from helpers import world
+from helpers.text import world
 from helpers.errors import check_positive_int
 
 DEFAULT_NUM_DOCUMENTS = 20_000   # about 1.8M tokens: the size the course pre-trains on
@@ -216,7 +216,7 @@ class _Storyteller:
             if pool:
                 break
         thing, adj = rng.choice(pool), adj.word
-        # "not" + positive reads as negative, "not" + negative as neutral (see helpers.tasks)
+        # "not" + positive reads as negative, "not" + negative as neutral (see helpers.text.tasks)
         felt = {"positive": "negative", "negative": "neutral"}[polarity] if negate else polarity
         extra = {"t": thing.name, "adj": adj, **thing.agreement(), "feel": rng.choice(world.FEELINGS[felt]),
                  "react": rng.choice(world.REACTIONS[felt])}

@@ -36,11 +36,10 @@ from typing import Sequence
 import torch
 from tqdm.auto import tqdm
 
+from helpers.constants import IS_NEXT, IS_RANDOM, PAD_ID
 from helpers.errors import _show, check_positive_int, check_probability
-from helpers.tokenizer import PAD_ID, pad_batch, truncation_lengths
+from helpers.text.tokenizer import pad_batch, truncation_lengths
 
-IS_NEXT = 0  # B follows A in the corpus
-IS_RANDOM = 1  # B comes from another document
 LABEL_NAMES = {IS_NEXT: "IS_NEXT (B follows A)", IS_RANDOM: "IS_RANDOM (B is random)"}
 
 BATCH_KEYS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask")

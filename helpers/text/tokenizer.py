@@ -29,12 +29,11 @@ from typing import Iterable, Sequence
 
 import torch
 
+from helpers.constants import CLS_ID, IGNORE_INDEX, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS, UNK_ID
 from helpers.errors import _show, check_choice, check_positive_int, check_text
 
 # The course-wide special tokens; their ids are their positions in this list.
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 PAD, UNK, CLS, SEP, MASK = SPECIAL_TOKENS
-PAD_ID, UNK_ID, CLS_ID, SEP_ID, MASK_ID = range(len(SPECIAL_TOKENS))
 CONTINUATION = "##"  # prefix of a piece that continues a word
 MAX_INPUT_CHARS_PER_WORD = 100  # longer "words" (URLs, junk) become [UNK] without trying
 
@@ -146,7 +145,7 @@ def pre_tokenize(text: str, lowercase: bool = True) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Truncation rule shared with helpers.nsp
+# Truncation rule shared with helpers.objectives.nsp
 
 
 def truncation_lengths(len_a: int, len_b: int, budget: int) -> tuple[int, int]:
@@ -591,7 +590,7 @@ def pad_batch(items: Sequence[dict], length: int | None = None, return_tensors: 
         length = longest
     elif length < longest:
         raise ValueError(f"length={_show(length)} is not allowed: an item has {longest} tokens; it must be >= that.")
-    fill = {"input_ids": pad_token_id, "special_tokens_mask": 1, "labels": -100, "word_ids": None}
+    fill = {"input_ids": pad_token_id, "special_tokens_mask": 1, "labels": IGNORE_INDEX, "word_ids": None}
     out: dict = {}
     for key, value in items[0].items():
         if isinstance(value, list):

@@ -438,7 +438,7 @@ class BertModel(BertPreTrainedModel):
     def __init__(self, config: BertConfig):
         super().__init__()
         if not isinstance(config, BertConfig):
-            raise ValueError(f"config={_show(config)} is not allowed: it must be a helpers.model.BertConfig.")
+            raise ValueError(f"config={_show(config)} is not allowed: it must be a helpers.modeling.bert.BertConfig.")
         self.config = config
         self.embeddings = BertEmbeddings(config)
         self.encoder = BertEncoder(config)
@@ -517,7 +517,7 @@ class BertForPreTraining(BertPreTrainedModel):
     def __init__(self, config: BertConfig):
         super().__init__()
         if not isinstance(config, BertConfig):
-            raise ValueError(f"config={_show(config)} is not allowed: it must be a helpers.model.BertConfig.")
+            raise ValueError(f"config={_show(config)} is not allowed: it must be a helpers.modeling.bert.BertConfig.")
         self.config = config
         self.bert = BertModel(config)
         self.cls = BertPreTrainingHeads(config)
@@ -597,6 +597,7 @@ def _check_next_sentence_label(label: Any, batch: int) -> None:
                          f"values must be 0 (B follows A) or 1 (B is random).")
 
 
-def count_parameters(model: nn.Module) -> int:
-    """Number of distinct trainable numbers (tied weights counted once)."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:
+    """How many numbers the model holds; tied weights count once (``parameters()`` yields each
+    shared tensor once). ``trainable_only`` leaves out frozen ones (``requires_grad=False``)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

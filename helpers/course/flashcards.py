@@ -5,9 +5,9 @@
 box *b* is due every 2**(b-1) rounds (box 1 every round, box 2 every second round, box 3 every
 fourth...), so cards you miss come back often and cards you know come back rarely. Within a
 round, a missed card is put back into the queue a couple of cards later, so you see it again
-before the round ends. Boxes are saved by :mod:`helpers.progress`.
+before the round ends. Boxes are saved by :mod:`helpers.course.progress`.
 
-**Printing.** ``python -m helpers.flashcards print [--out FILE] [--paper a4|letter|a6]
+**Printing.** ``python -m helpers.course.flashcards print [--out FILE] [--paper a4|letter|a6]
 [--fronts-only]`` (or the "Print flashcards" button) writes a PDF with one card side per page: the
 question page of each card followed by its answer page, so double-sided printing puts the answer
 on the back. The text is wrapped and its font sized to fill the page; each page shows the card
@@ -28,11 +28,12 @@ from typing import Sequence
 
 import ipywidgets as widgets
 
-from helpers.content import PACKAGE_DIR, Flashcard, load_deck, to_html
+from helpers.course.content import Flashcard, load_deck, to_html
+from helpers.paths import FLASHCARDS_DIR
 from helpers.errors import check_choice, check_positive_int
-from helpers.progress import (LEITNER_BOXES, ProgressStore, card_boxes, leitner_update, record_card,
+from helpers.course.progress import (LEITNER_BOXES, ProgressStore, card_boxes, leitner_update, record_card,
                               start_practice_round)
-from helpers.quiz import StaticFallback, _save
+from helpers.course.quiz import StaticFallback, save_or_report
 
 RETRY_GAP = 2  # a missed card comes back after this many other cards in the same round
 
@@ -80,8 +81,7 @@ def requeue(queue: list[str], knew: bool, gap: int = RETRY_GAP) -> list[str]:
 
 PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0), "a6": (4.13, 5.83)}  # inches, portrait
 MIN_FONT_PT = 9.0  # never smaller than this: the card must stay readable
-REPO_DIR = PACKAGE_DIR.parent
-DEFAULT_PDF = REPO_DIR / "flashcards" / "flashcards.pdf"
+DEFAULT_PDF = FLASHCARDS_DIR / "flashcards.pdf"
 
 
 @dataclass(frozen=True)
@@ -323,11 +323,11 @@ class PrintButton(StaticFallback, widgets.VBox):
         return pdf, page
 
     def fallback_html(self) -> str:
-        return ("<p><strong>Print flashcards</strong>: run <code>python -m helpers.flashcards print "
+        return ("<p><strong>Print flashcards</strong>: run <code>python -m helpers.course.flashcards print "
                 "--paper a4</code> to write <code>flashcards/flashcards.pdf</code>.</p>")
 
     def fallback_text(self) -> str:
-        return "Print flashcards: python -m helpers.flashcards print --paper a4"
+        return "Print flashcards: python -m helpers.course.flashcards print --paper a4"
 
 
 class FlashcardDeck(StaticFallback, widgets.VBox):
@@ -438,7 +438,7 @@ class FlashcardDeck(StaticFallback, widgets.VBox):
         card_id = self.queue[0]
         new_box = leitner_update(self.boxes[card_id], knew)
         if self.save:
-            _save(lambda: record_card(card_id, knew, store=self.store), self.status)
+            save_or_report(lambda: record_card(card_id, knew, store=self.store), self.status)
         self.boxes[card_id] = new_box
         self.queue = requeue(self.queue, knew)
         self.showing_back = False
@@ -488,7 +488,7 @@ class FlashcardDeck(StaticFallback, widgets.VBox):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.flashcards",
+    parser = argparse.ArgumentParser(prog="python -m helpers.course.flashcards",
                                      description="The course's flashcards: print them as PDF + HTML.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("print", help="write the deck as a PDF (one card side per page) and an HTML print view")

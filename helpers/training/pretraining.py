@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers.errors import check_choice, check_positive_int, check_probability
+from helpers.modeling.bert import count_parameters
 
 # ----------------------------------------------------------------------------------------------
 # Presets
@@ -107,16 +108,6 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
     return torch.device("cpu")
 
 
-def count_parameters(model: torch.nn.Module) -> int:
-    """Number of distinct parameters (tied weights counted once)."""
-    seen, total = set(), 0
-    for p in model.parameters():
-        if p.data_ptr() not in seen:
-            seen.add(p.data_ptr())
-            total += p.numel()
-    return total
-
-
 def corpus_hash(documents: list[list[str]]) -> str:
     """A SHA-256 of the documents' text: a checkpoint records it, so a changed corpus is detectable."""
     h = hashlib.sha256()
@@ -124,15 +115,6 @@ def corpus_hash(documents: list[list[str]]) -> str:
         for sentence in document:
             h.update(sentence.encode() + b"\n")
         h.update(b"\n")
-    return h.hexdigest()
-
-
-def parameter_hash(model: torch.nn.Module) -> str:
-    """A SHA-256 of every parameter's bytes, in name order: equal hashes mean equal weights."""
-    h = hashlib.sha256()
-    for name, p in sorted(model.state_dict().items()):
-        h.update(name.encode())
-        h.update(p.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
     return h.hexdigest()
 
 
@@ -153,14 +135,14 @@ def lr_lambda(step: int, *, warmup_steps: int, total_steps: int) -> float:
 
 def default_documents(num_documents: int, seed: int) -> list[list[str]]:
     """The course's storybook corpus (documents of on-topic sentences)."""
-    from helpers.corpus import make_storybook
+    from helpers.text.corpus import make_storybook
 
     return make_storybook(num_documents=num_documents, seed=seed)
 
 
 def build_tokenizer(documents: list[list[str]], vocab_size: int, min_freq: int = 2):
     """A WordPiece vocabulary learnt from the training documents' sentences."""
-    from helpers.tokenizer import WordPieceTokenizer
+    from helpers.text.tokenizer import WordPieceTokenizer
 
     texts = [sentence for document in documents for sentence in document]
     return WordPieceTokenizer.from_corpus(texts, vocab_size=vocab_size, min_freq=min_freq)
@@ -169,7 +151,7 @@ def build_tokenizer(documents: list[list[str]], vocab_size: int, min_freq: int =
 def make_pair_tensors(documents, tokenizer, max_length: int, seed: int,
                       short_seq_prob: float = 0.0) -> dict[str, torch.Tensor]:
     """NSP pairs of the documents, collated into padded LongTensors (one row per pair)."""
-    from helpers.nsp import collate, make_nsp_pairs
+    from helpers.objectives.nsp import collate, make_nsp_pairs
 
     pairs = make_nsp_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
                            short_seq_prob=short_seq_prob, progress=False)
@@ -186,7 +168,7 @@ def _take(data: dict[str, torch.Tensor], index: torch.Tensor, device: torch.devi
 
 def mask_batch(batch, tokenizer, *, mlm_probability, mask_prob, random_prob, generator):
     """Apply the MLM corruption to a batch (on CPU, where the generator lives)."""
-    from helpers.mlm import mask_tokens
+    from helpers.objectives.mlm import mask_tokens
 
     return mask_tokens(batch["input_ids"].cpu(), batch["special_tokens_mask"].cpu(),
                        vocab_size=tokenizer.vocab_size, mask_token_id=tokenizer.mask_token_id,
@@ -205,7 +187,7 @@ class HeldOutSet:
     input_ids: torch.Tensor        # corrupted inputs
     original_ids: torch.Tensor
     labels: torch.Tensor           # original id at selected positions, -100 elsewhere
-    operations: torch.Tensor       # helpers.mlm.NOT_SELECTED / MASKED / RANDOMISED / KEPT
+    operations: torch.Tensor       # helpers.objectives.mlm.NOT_SELECTED / MASKED / RANDOMISED / KEPT
     token_type_ids: torch.Tensor
     attention_mask: torch.Tensor
     next_sentence_label: torch.Tensor
@@ -237,7 +219,7 @@ def evaluate(model, held_out: HeldOutSet, *, batch_size: int = 64) -> dict[str, 
     positions), ``mlm_accuracy_masked`` / ``_random`` / ``_kept`` (split by what the corruption
     did), ``nsp_accuracy``, and the position counts.
     """
-    from helpers.mlm import KEPT, MASKED, RANDOMISED
+    from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED
 
     was_training = model.training
     model.eval()
@@ -379,7 +361,7 @@ def pretrain(
     (seconds) optionally stops earlier. The same ``seed`` gives the same vocabulary, pairs, masks,
     initial weights and hence the same loss curve.
 
-    Pairs are cut BERT's way (``helpers.nsp.make_nsp_pairs``): segments of whole sentences filling
+    Pairs are cut BERT's way (``helpers.objectives.nsp.make_nsp_pairs``): segments of whole sentences filling
     ``max_length``, a fraction ``short_seq_prob`` of them cut shorter; every pass over the corpus
     cuts fresh pairs (new random B segments). Masking is dynamic: a new draw for every batch.
 
@@ -387,7 +369,7 @@ def pretrain(
     DistributedDataParallel: each rank draws its own batches and masks (seed + rank) from the same
     pairs, ``batch_size`` is per rank, and only rank 0 evaluates and shows the progress bar.
     """
-    from helpers.model import BertConfig, BertForPreTraining
+    from helpers.modeling.bert import BertConfig, BertForPreTraining
 
     if not (mlm or nsp):
         raise ValueError("mlm=False and nsp=False is not allowed: at least one objective must be on.")
@@ -548,225 +530,3 @@ def pretrain(
                           selected_seen=selected_seen, final=metrics, held_out=held_out)
 
 
-# ----------------------------------------------------------------------------------------------
-# Checkpoints
-
-CHECKPOINT_FORMAT = "bert-part-two/pretraining-checkpoint"
-CHECKPOINT_VERSION = 1
-
-
-def _dedupe_tied(state_dict: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Drop tensors that share storage with an earlier one (the MLM decoder is tied to the word
-    embeddings); return the rest and {dropped name: name it equals}."""
-    kept, tied, owners = {}, {}, {}
-    for name, tensor in state_dict.items():
-        key = (tensor.data_ptr(), tuple(tensor.shape), tensor.dtype) if tensor.numel() else None
-        if key is not None and key in owners:
-            tied[name] = owners[key]
-        else:
-            if key is not None:
-                owners[key] = name
-            kept[name] = tensor
-    return kept, tied
-
-
-def _plain(value: Any, where: str) -> Any:
-    """``value`` made of plain types only (what ``torch.load(weights_only=True)`` accepts)."""
-    if value is None or isinstance(value, bool):
-        return value
-    for kind in (int, float, str):  # subclasses too (torch.__version__ is a str subclass)
-        if isinstance(value, kind):
-            return kind(value)
-    if isinstance(value, torch.Tensor):
-        return value.detach().cpu()
-    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy scalar
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): _plain(v, f"{where}[{k!r}]") for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    raise ValueError(f"{where}={value!r:.80} is not allowed in a checkpoint: use numbers, strings, lists, dicts "
-                     "or tensors.")
-
-
-def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | None = None, *,
-                    dtype: torch.dtype = torch.float16) -> Path:
-    """Save weights, config, vocabulary and ``metadata`` to ``path`` (atomically: temp file + rename).
-
-    Only plain types go in (tensors, dicts, lists, strings, numbers), so :func:`load_checkpoint`
-    can use ``torch.load(weights_only=True)``, which cannot run code from the file. Floating-point
-    weights are stored as ``dtype`` (float16 by default: half the size; the course checkpoint's
-    accuracy was checked to be unchanged). Tied weights are stored once.
-    """
-    path = Path(path)
-    state, tied = _dedupe_tied(model.state_dict())
-    state = {k: (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).clone()
-             for k, v in state.items()}
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "format_version": CHECKPOINT_VERSION,
-        "torch_version": str(torch.__version__),
-        "config": model.config.to_dict(),
-        "vocab": list(tokenizer_vocab_list(tokenizer)),
-        "state_dict": state,
-        "tied": tied,
-        "metadata": _plain(dict(metadata or {}), "metadata"),
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def tokenizer_vocab_list(tokenizer) -> list[str]:
-    """The tokenizer's vocabulary as a list, index = token id."""
-    vocab = tokenizer.vocab
-    if isinstance(vocab, dict):
-        tokens = [None] * len(vocab)
-        for token, index in vocab.items():
-            tokens[index] = token
-        return tokens
-    return list(vocab)
-
-
-@dataclass
-class Checkpoint:
-    """A loaded checkpoint: the model (in eval mode), its tokenizer, config dict and metadata."""
-
-    model: torch.nn.Module
-    tokenizer: Any
-    config: dict
-    metadata: dict
-
-
-def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
-                    device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint written by :func:`save_checkpoint`.
-
-    Pass ``model`` to load the weights into an existing model, or ``tokenizer`` to check that the
-    checkpoint uses the same vocabulary; a mismatch is a ``ValueError`` that says what differs
-    (rather than a tensor-shape traceback). A missing file is a ``FileNotFoundError``; a truncated
-    or foreign file is a ``ValueError``.
-    """
-    from helpers.model import BertConfig, BertForPreTraining
-    from helpers.tokenizer import WordPieceTokenizer
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"path={str(path)!r}: no such checkpoint file.")
-    if path.is_dir():
-        raise ValueError(f"path={str(path)!r} is a directory, not a checkpoint file.")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # truncated zip, pickle garbage, text file, ...
-        raise ValueError(f"path={str(path)!r} is not a readable checkpoint (truncated, corrupted or not "
-                         f"written by save_checkpoint): {type(error).__name__}: {str(error)[:200]}") from None
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"path={str(path)!r} is not a pre-training checkpoint of this course "
-                         f"(expected format {CHECKPOINT_FORMAT!r}).")
-    if payload.get("format_version") != CHECKPOINT_VERSION:
-        raise ValueError(f"path={str(path)!r} has format_version={payload.get('format_version')!r}; "
-                         f"this code reads version {CHECKPOINT_VERSION}.")
-    missing = [k for k in ("config", "vocab", "state_dict", "tied", "metadata") if k not in payload]
-    if missing:
-        raise ValueError(f"path={str(path)!r} is an incomplete checkpoint: missing {missing}.")
-
-    config_dict, vocab = payload["config"], payload["vocab"]
-    if len(vocab) != config_dict.get("vocab_size"):
-        raise ValueError(f"path={str(path)!r} is inconsistent: {len(vocab)} vocabulary entries but "
-                         f"config vocab_size={config_dict.get('vocab_size')}.")
-    if tokenizer is not None:
-        theirs = tokenizer_vocab_list(tokenizer)
-        if theirs != vocab:
-            diff = next((i for i, (a, b) in enumerate(zip(theirs, vocab)) if a != b), min(len(theirs), len(vocab)))
-            raise ValueError(
-                f"tokenizer does not match the checkpoint's vocabulary: the tokenizer has {len(theirs)} tokens, "
-                f"the checkpoint {len(vocab)}; first difference at id {diff}. Use the tokenizer that "
-                "load_checkpoint returns.")
-    else:
-        tokenizer = WordPieceTokenizer(vocab)
-
-    if model is None:
-        model = BertForPreTraining(BertConfig.from_dict(config_dict))
-    else:
-        ours = model.config.to_dict()
-        differ = sorted(k for k in set(ours) | set(config_dict) if ours.get(k) != config_dict.get(k))
-        if differ:
-            details = ", ".join(f"{k}: model {ours.get(k)!r} vs checkpoint {config_dict.get(k)!r}" for k in differ)
-            raise ValueError(f"model does not match the checkpoint's config ({details}).")
-
-    state = dict(payload["state_dict"])
-    for name, source in payload["tied"].items():
-        state[name] = state[source]
-    expected = model.state_dict()
-    unknown = sorted(set(state) - set(expected))
-    absent = sorted(set(expected) - set(state))
-    if unknown or absent:
-        raise ValueError(f"path={str(path)!r} does not fit the model: unexpected weights {unknown[:5]}, "
-                         f"missing weights {absent[:5]}.")
-    for name, tensor in state.items():
-        if tuple(tensor.shape) != tuple(expected[name].shape):
-            raise ValueError(f"path={str(path)!r}: weight {name!r} has shape {tuple(tensor.shape)}, the model "
-                             f"expects {tuple(expected[name].shape)}.")
-        state[name] = tensor.to(expected[name].dtype)
-    model.load_state_dict(state)
-    model.to(device).eval()
-    return Checkpoint(model=model, tokenizer=tokenizer, config=config_dict, metadata=payload["metadata"])
-
-
-# ----------------------------------------------------------------------------------------------
-# Filling blanks
-
-MASK_TEXT = "[MASK]"
-
-
-@torch.no_grad()
-def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[str, float]]]:
-    """The ``top_k`` most likely tokens, with probabilities, for each ``[MASK]`` in ``text``.
-
-    >>> fill_mask(model, tokenizer, "the small dog [MASK] at the mailman .")   # doctest: +SKIP
-    [[('barks', 0.71), ('growls', 0.12), ...]]
-
-    Returns one list per [MASK], left to right. The input is a single segment:
-    ``[CLS] text [SEP]``.
-    """
-    from helpers.errors import check_text
-
-    check_text("text", text)
-    check_positive_int("top_k", top_k)
-    if MASK_TEXT not in text:
-        raise ValueError(f"text={text!r} is not allowed: it must contain at least one {MASK_TEXT} to fill.")
-    pieces = text.split(MASK_TEXT)
-    ids = [tokenizer.cls_token_id]
-    for i, piece in enumerate(pieces):
-        if piece.strip():
-            ids += tokenizer.convert_tokens_to_ids(tokenizer.tokenize(piece))
-        if i < len(pieces) - 1:
-            ids.append(tokenizer.mask_token_id)
-    ids.append(tokenizer.sep_token_id)
-    limit = model.config.max_position_embeddings
-    if len(ids) > limit:
-        raise ValueError(f"text={text[:60]!r}... is too long: {len(ids)} tokens, the model takes at most {limit}.")
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    input_ids = torch.tensor([ids], device=device)
-    out = model(input_ids, token_type_ids=torch.zeros_like(input_ids), attention_mask=torch.ones_like(input_ids))
-    model.train(was_training)
-    probs = _out(out, "prediction_logits")[0].float().softmax(-1).cpu()
-    vocab = tokenizer_vocab_list(tokenizer)
-    k = min(top_k, probs.shape[-1])
-    results = []
-    for position in (i for i, t in enumerate(ids) if t == tokenizer.mask_token_id):
-        p, idx = probs[position].topk(k)
-        results.append([(vocab[j], round(float(q), 4)) for q, j in zip(p.tolist(), idx.tolist())])
-    return results

@@ -388,3 +388,29 @@ def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
+
+
+def plot_progress(summary: dict):
+    """Two bar charts from :func:`progress_summary`: questions per notebook, and cards per Leitner box."""
+    fig, (ax_q, ax_c) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [3, 2]},
+                                     layout="constrained")
+    topics = list(summary["topics"].values())
+    labels = [f"{t['notebook']}. {t['title']}" for t in topics]
+    y = range(len(topics))
+    ax_q.barh(y, [t["questions"] for t in topics], color="#e6e6e6", edgecolor="#999999", label="all questions")
+    ax_q.barh(y, [t["answered"] for t in topics], color="#9ecae1", label="answered")
+    ax_q.barh(y, [t["correct"] for t in topics], color="#3182bd", label="correct")
+    ax_q.set_yticks(list(y), labels)
+    ax_q.invert_yaxis()  # notebook 1 on top
+    ax_q.set_xlabel("number of questions")
+    ax_q.set_title("Quiz questions by notebook")
+    ax_q.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize="small", frameon=False)
+
+    boxes = summary["boxes"]
+    rounds = summary["practice_rounds"]
+    ax_c.bar(list(boxes), list(boxes.values()), color="#31a354")
+    ax_c.set_xticks(list(boxes), [f"box {b}" for b in boxes])
+    ax_c.set_xlabel(f"box: 1 = still learning, 5 = known well\n({rounds} practice round{'s' if rounds != 1 else ''} so far)")
+    ax_c.set_ylabel("number of flashcards")
+    ax_c.set_title("Flashcards by Leitner box")
+    return fig

@@ -23,7 +23,7 @@ import torch
 
 from helpers.errors import _show, check_choice, check_positive_int, check_probability, check_text
 
-# One colour per MLM operation (the same as in helpers.plots).
+# One colour per MLM operation (the same as in helpers.course.plots).
 COLOURS = {"mask": "#f4b6b6", "random": "#fdd9a8", "keep": "#b9e4b9", "special": "#e8e8e8", "read": "#b8d4f0"}
 OPERATION_LABELS = {"mask": "[MASK]", "random": "random token", "keep": "unchanged"}
 TRACE_SENTENCE = "the small dog barks at the mailman."
@@ -49,11 +49,11 @@ class MaskedExample:
 
 def mask_sentence(tokenizer, text: str, *, mlm_probability: float = 0.15, seed: int = 0,
                   mask_prob: float = 0.8, random_prob: float = 0.1, max_length: int = 64) -> MaskedExample:
-    """Encode ``text`` as ``[CLS] text [SEP]`` and apply :func:`helpers.mlm.mask_tokens` once.
+    """Encode ``text`` as ``[CLS] text [SEP]`` and apply :func:`helpers.objectives.mlm.mask_tokens` once.
 
     The same ``seed`` always gives the same selection and the same replacements.
     """
-    from helpers.mlm import KEPT, MASKED, RANDOMISED, mask_tokens
+    from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_tokens
 
     check_text("text", text)
     check_probability("mlm_probability", mlm_probability)
@@ -154,7 +154,7 @@ def count_operations(tokenizer, sentences: Sequence[str], *, seed: int = 0, mlm_
     Returns ``{"selected", "candidates", "mask", "random", "keep"}`` counts, for the bar chart that
     checks the 80/10/10 mix empirically.
     """
-    from helpers.mlm import mask_statistics, mask_tokens
+    from helpers.objectives.mlm import mask_statistics, mask_tokens
 
     if not sentences:
         raise ValueError("sentences=[] is not allowed: pass at least one sentence.")
@@ -192,7 +192,7 @@ def _word_positions(tokenizer, sentence: str) -> list[list[int]]:
 
 def _default_position(tokenizer, sentence: str) -> int:
     """The (first piece of the) word "barks" if the sentence has it, else the middle word."""
-    from helpers.tokenizer import pre_tokenize
+    from helpers.text.tokenizer import pre_tokenize
 
     words = pre_tokenize(sentence)
     groups = _word_positions(tokenizer, sentence)
@@ -367,22 +367,6 @@ def trace_finetune_widget(tokenizer, sentence: str = TRACE_SENTENCE, *, sentence
 
 
 # --------------------------------------------------------------------------- small display helpers
-
-CHECKPOINT_ENV = "BERT_COURSE_CHECKPOINT"
-
-
-def course_checkpoint_path():
-    """Where the shipped pre-trained checkpoint lives: ``<repository>/checkpoints/course.pt``, or the
-    file named by the environment variable ``BERT_COURSE_CHECKPOINT`` (to try the notebooks with a
-    checkpoint of your own)."""
-    import os
-    from pathlib import Path
-
-    override = os.environ.get(CHECKPOINT_ENV, "").strip()
-    if override:
-        return Path(override).expanduser()
-    return Path(__file__).resolve().parents[1] / "checkpoints" / "course.pt"
-
 
 def source_of(obj, *, start: str | None = None, end: str | None = None) -> str:
     """The source code of ``obj`` (a function or class), optionally only the lines from the first

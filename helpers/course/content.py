@@ -2,7 +2,7 @@
 
 The words of the course's quizzes live in two readable TOML files, not in code:
 
-* ``helpers/data/quizzes.toml`` -- topics (one per notebook), multiple-choice questions,
+* ``helpers/course/data/quizzes.toml`` -- topics (one per notebook), multiple-choice questions,
   self-check questions and the pick-the-head exercise;
 * ``flashcards/deck.toml`` -- the twelve flashcards.
 
@@ -52,10 +52,10 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10 needs the backport
     import tomli as tomllib  # type: ignore[no-redef]
 
 from helpers.errors import check_choice
+from helpers.paths import FLASHCARDS_DIR
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-QUIZ_PATH = PACKAGE_DIR / "data" / "quizzes.toml"
-DECK_PATH = PACKAGE_DIR.parent / "flashcards" / "deck.toml"
+QUIZ_PATH = Path(__file__).resolve().parent / "data" / "quizzes.toml"
+DECK_PATH = FLASHCARDS_DIR / "deck.toml"
 
 KINDS = ("multiple_choice", "self_check", "pick_head")
 HEAD_CHOICES = ("[CLS] output", "per-token outputs")
@@ -259,7 +259,7 @@ def _parse_question(entry: _Entry, topics: dict[str, Topic], seen: set[str]) -> 
 
 
 def load_quiz_bank(path: str | Path | None = None) -> QuizBank:
-    """Read and validate a quiz file (default: the course's ``helpers/data/quizzes.toml``)."""
+    """Read and validate a quiz file (default: the course's ``helpers/course/data/quizzes.toml``)."""
     path = Path(path) if path is not None else QUIZ_PATH
     data = _read_toml(path)
     unknown = sorted(data.keys() - {"topics", "question"})
