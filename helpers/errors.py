@@ -26,10 +26,12 @@ def check_probability(name: str, value: Any, *, allow_zero: bool = False, allow_
     return float(value)
 
 
-def check_positive_int(name: str, value: Any, *, minimum: int = 1) -> int:
-    """Return ``value`` if it is an int >= ``minimum``, else raise."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name}={_show(value)} is not allowed: it must be an integer >= {minimum}.")
+def check_positive_int(name: str, value: Any, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` if it is an int >= ``minimum`` (and <= ``maximum`` if given), else raise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+            maximum is not None and value > maximum):
+        allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        raise ValueError(f"{name}={_show(value)} is not allowed: it must be an integer {allowed}.")
     return value
 
 

@@ -1,35 +1,99 @@
-"""One function per claim the lesson makes, each returning plain numbers for tables and plots.
+"""One function per claim the lesson makes; each returns a small dataclass that tables and plots read.
 
-The notebooks call these with small, fast settings; ``benchmarks/claims.py`` calls them with the
-full settings and several seeds. Every function takes ``seed`` and size/step arguments, and the
-same seed gives the same numbers.
+The notebooks call these with the settings that fit their time budget; ``benchmarks/claims.py``
+calls them with more seeds. Every function takes seeds, and the same seeds give the same numbers.
+Expensive pre-training arms are not re-run here: they ship as the course's family of checkpoints
+(``checkpoints/README.md``), all trained on the same corpus with the same budget and seed.
 
-1. ``copy_collapse_experiment`` — next-token prediction with bidirectional attention degenerates
-   into copying; a causal model learns the real task.
-2. ``mask_mix_experiment`` — the 80/10/10 mix versus always-[MASK]: predicting the original token
-   at positions the model sees unmasked.
-   ``mask_mix_downstream_experiment`` — what each of the two gives after fine-tuning.
-3. ``nsp_experiment`` — MLM + NSP versus MLM-only pre-training, fine-tuned on paraphrase detection.
-   ``nsp_breakdown`` — what a pre-trained NSP head learned: topic, or more than topic?
-4. ``pretrained_vs_scratch_experiment`` — fine-tuning the course checkpoint versus random weights,
-   with 32 / 128 / 512 labels, on the normal and the held-out-vocabulary test splits.
-5. ``frozen_vs_end_to_end_experiment`` — training only the head versus the whole network.
-6. ``training_flops`` / ``pretraining_cost`` — what pre-training costs next to one fine-tuning run.
+1. :func:`copy_collapse_experiment` - next-token prediction with bidirectional attention
+   degenerates into copying; a causal model learns the real task.
+2. :func:`accuracy_by_position` - 80/10/10 versus always-[MASK]: predicting the original token
+   where the model sees a [MASK], a random token, the token itself, or an unselected token.
+3. :func:`sentence_head_breakdown` - what a sentence head learned: NSP, SOP or none, on true next,
+   random (other topic / same topic) and swapped-order pairs.
+4. :func:`compare_finetuning` - the same fine-tuning recipe on several encoders (or frozen versus
+   end to end), over seeds; :func:`learning_curve` - pre-trained versus scratch at 32 / 128 / 512 labels.
+5. :func:`training_flops` / :func:`pretraining_cost` - what pre-training costs next to fine-tuning.
 """
 from __future__ import annotations
 
+import statistics
+from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
-from helpers.errors import check_positive_int
+from helpers.constants import IGNORE_INDEX, IS_NEXT, SWAPPED
+from helpers.errors import check_choice, check_positive_int
+from helpers.modeling.bert import BertConfig, BertForPreTraining
+from helpers.modeling.checkpoints import Checkpoint, course_checkpoint_path, load_checkpoint
+from helpers.objectives.mlm import NOT_SELECTED, mask_tokens
+from helpers.objectives.nsp import collate, make_nsp_pairs
+from helpers.objectives.sop import make_sop_pairs
+from helpers.text.corpus import make_storybook
+from helpers.text.tasks import TaskData, load_task, subsample
+from helpers.training.finetuning import build_model, evaluate, finetune, main_metric
+from helpers.training.loop import train
+from helpers.training.pretraining import HELD_OUT_SEED_OFFSET, build_tokenizer, cut_pairs
+
+
+@dataclass
+class Spread:
+    """Mean, standard deviation (population), min and max of a few numbers (one per seed)."""
+
+    values: list[float]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> float:
+        return statistics.pstdev(self.values) if len(self.values) > 1 else 0.0
+
+    def __format__(self, spec: str) -> str:
+        """``f"{s:.1%}"`` gives "73.3% ± 2.1"; the spread is in the same unit as the mean."""
+        spec = spec or ".3f"
+        if spec.endswith("%"):
+            return f"{self.mean:{spec}} ± {100 * self.std:.{spec[1:-2] or '1'}f}"
+        return f"{self.mean:{spec}} ± {self.std:{spec}}"
+
+
+# ============================================================================ the checkpoint family
+
+# The course's pre-trained arms: same corpus, preset, steps and seed; one thing changes.
+FAMILY = {
+    "80/10/10 + NSP": "course",
+    "always [MASK] + NSP": "course-always-mask",
+    "MLM only": "course-mlm-only",
+    "MLM + SOP": "course-sop",
+}
+
+
+def load_family(arms=tuple(FAMILY)) -> dict[str, Checkpoint]:
+    """The shipped checkpoints of ``arms`` (names of :data:`FAMILY`), loaded."""
+    for arm in arms:
+        check_choice("arm", arm, list(FAMILY))
+    return {arm: load_checkpoint(course_checkpoint_path(FAMILY[arm])) for arm in arms}
+
+
+_TASK_CACHE: dict = {}
+
+
+def get_task(name: str, seed: int = 0) -> TaskData:
+    """``helpers.text.tasks.load_task(name, seed)``, built once per process (the splits are deterministic)."""
+    if (name, seed) not in _TASK_CACHE:
+        _TASK_CACHE[(name, seed)] = load_task(name, seed)
+    return _TASK_CACHE[(name, seed)]
 
 
 # ============================================================================ claim 1: copy collapse
 
 
-def _next_token_loss_and_accuracy(model, input_ids, attention_mask) -> tuple[torch.Tensor, float, int]:
+def _next_token_loss_and_accuracy(model, input_ids, attention_mask) -> tuple[torch.Tensor, int, int]:
     """Cross-entropy of predicting token t+1 from the output at position t (real tokens only)."""
     logits = model(input_ids, attention_mask=attention_mask).prediction_logits[:, :-1]
     targets = input_ids[:, 1:]
@@ -39,439 +103,317 @@ def _next_token_loss_and_accuracy(model, input_ids, attention_mask) -> tuple[tor
     return loss, correct, int(real.sum())
 
 
+class NextTokenObjective(torch.nn.Module):
+    """Wraps a model so that its loss is next-token prediction (for the shared training loop)."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        loss, _, _ = _next_token_loss_and_accuracy(self.model, input_ids, attention_mask)
+        return SimpleNamespace(loss=loss)
+
+
+@dataclass
+class NextTokenArm:
+    """One model of the copy-collapse experiment: its training curve and held-out scores."""
+
+    train_loss: list[float]
+    loss_future_visible: float
+    accuracy_future_visible: float
+    loss_future_hidden: float
+    accuracy_future_hidden: float
+    model: torch.nn.Module = field(repr=False)
+
+
+@dataclass
+class CopyCollapseResult:
+    bidirectional: NextTokenArm
+    causal: NextTokenArm
+    most_frequent_token_accuracy: float   # always guessing the most frequent token
+    steps: int
+    num_test_tokens: int
+
+    def accuracies(self) -> dict[str, dict[str, float]]:
+        """{condition: {model: accuracy}}, for a grouped bar chart."""
+        return {"future visible (training condition)": {"bidirectional": self.bidirectional.accuracy_future_visible,
+                                                        "causal": self.causal.accuracy_future_visible},
+                "future hidden (generating text)": {"bidirectional": self.bidirectional.accuracy_future_hidden,
+                                                    "causal": self.causal.accuracy_future_hidden}}
+
+
 def copy_collapse_experiment(*, steps: int = 250, num_documents: int = 400, vocab_size: int = 800,
                              hidden_size: int = 64, num_hidden_layers: int = 2, num_attention_heads: int = 2,
                              max_length: int = 32, batch_size: int = 32, learning_rate: float = 5e-3,
-                             eval_size: int = 200, seed: int = 0, progress: bool = True) -> dict[str, Any]:
+                             eval_size: int = 200, seed: int = 0, progress: bool = True) -> CopyCollapseResult:
     """Train two same-size models on next-token prediction: one with BERT's bidirectional
-    attention, one with a causal (left-to-right) mask. Same data, steps, seed.
+    attention, one with a causal (left-to-right) mask. Same data, steps, seed, training loop.
 
-    The training target at position t is token t+1. The bidirectional model can *see* token t+1
-    (attention reaches every position), so it learns to copy it from the neighbour: its training
-    loss heads to zero. We then evaluate both on held-out text twice:
-
-    - ``future visible``: the training condition (the whole sequence is in the input);
-    - ``future hidden``: each position sees only itself and the tokens before it, which is all a
-      model generating text left to right would have. We get it by switching on the causal mask at
-      test time: the output at t then depends on tokens <= t only, exactly as if the sequence were
-      cut after t.
-
-    For the causal model the two conditions are the same by construction. The bidirectional
-    model's "future hidden" accuracy shows what its copying skill is worth on the real task.
-
-    Copying is not found at once: the model first learns word statistics like the causal one, and
-    only after ~150-200 steps (at the default size and learning rate) discovers that the answer
-    sits one position to the right. Measured (seed 0, defaults, 250 steps): bidirectional training
-    loss 0.08, held-out accuracy 97% with the future visible and 22% with it hidden; causal 55%
-    in both conditions; always guessing the most frequent token 11%.
-
-    Returns ``{"bidirectional": {...}, "causal": {...}, "reference": {...}}``; each model entry
-    holds ``train_loss`` (per step) and the held-out ``loss``/``accuracy`` under both conditions.
-    ``reference`` has the accuracy of always predicting the most frequent token.
+    The target at position t is token t+1. The bidirectional model can *see* token t+1, so it
+    learns to copy it from its neighbour: its training loss heads to zero. Both are then scored on
+    held-out text with the future visible (the training condition) and hidden (each position sees
+    only itself and what came before, which is all a model generating text has: we switch the
+    causal mask on at test time). For the causal model the two are the same by construction.
     """
-    from tqdm.auto import tqdm
-
-    from helpers.text.corpus import make_storybook
-    from helpers.modeling.bert import BertConfig, BertForPreTraining
-    from helpers.training.pretraining import HELD_OUT_SEED_OFFSET, build_tokenizer, lr_lambda
-
     for name, value in (("steps", steps), ("num_documents", num_documents), ("eval_size", eval_size)):
         check_positive_int(name, value)
     documents = make_storybook(num_documents=num_documents, seed=seed)
     held_out_docs = make_storybook(num_documents=max(20, eval_size), seed=seed + HELD_OUT_SEED_OFFSET)
     tokenizer = build_tokenizer(documents, vocab_size)
 
-    def encode(docs):
-        # One document's sentences as one single-segment sequence.
+    def encode(docs):  # one document's sentences as one single-segment sequence
         return tokenizer.encode_batch([" ".join(d) for d in docs], max_length=max_length)
 
-    train, test = encode(documents), encode(held_out_docs[:eval_size])
-    config = dict(vocab_size=tokenizer.vocab_size, hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,
-                  num_attention_heads=num_attention_heads, intermediate_size=4 * hidden_size,
-                  hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, max_position_embeddings=max_length)
-
-    results: dict[str, Any] = {}
+    data, test = encode(documents), encode(held_out_docs[:eval_size])
+    arms = {}
     for kind, is_causal in (("bidirectional", False), ("causal", True)):
         torch.manual_seed(seed)  # same initial weights for both
-        model = BertForPreTraining(BertConfig(**config, is_causal=is_causal))
-        optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
-        warmup = max(1, steps // 10)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda s: lr_lambda(s, warmup_steps=warmup, total_steps=steps))
+        model = BertForPreTraining(BertConfig(
+            vocab_size=tokenizer.vocab_size, hidden_size=hidden_size, num_hidden_layers=num_hidden_layers,
+            num_attention_heads=num_attention_heads, intermediate_size=4 * hidden_size, hidden_dropout_prob=0.0,
+            attention_probs_dropout_prob=0.0, max_position_embeddings=max_length, is_causal=is_causal))
         generator = torch.Generator().manual_seed(seed)  # same batches for both
-        n, losses = train["input_ids"].shape[0], []
-        for _ in tqdm(range(steps), desc=f"next-token, {kind}", disable=not progress):
-            index = torch.randint(n, (batch_size,), generator=generator)
-            loss, _, _ = _next_token_loss_and_accuracy(model, train["input_ids"][index],
-                                                       train["attention_mask"][index])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            losses.append(loss.item())
 
+        def next_batch(step: int) -> dict:
+            index = torch.randint(data["input_ids"].shape[0], (batch_size,), generator=generator)
+            return {"input_ids": data["input_ids"][index], "attention_mask": data["attention_mask"][index]}
+
+        loop = train(model, next_batch, steps=steps, learning_rate=learning_rate, warmup_steps=max(1, steps // 10),
+                     forward_model=NextTokenObjective(model), progress=progress, description=f"next-token, {kind}")
         model.eval()
-        entry: dict[str, Any] = {"train_loss": losses}
+        scores = {}
         with torch.no_grad():
             for condition, causal_at_test in (("future_visible", is_causal), ("future_hidden", True)):
                 model.config.is_causal = causal_at_test
                 loss, correct, count = _next_token_loss_and_accuracy(model, test["input_ids"], test["attention_mask"])
-                entry[f"loss_{condition}"] = loss.item()
-                entry[f"accuracy_{condition}"] = correct / count
+                scores[f"loss_{condition}"], scores[f"accuracy_{condition}"] = loss.item(), correct / count
         model.config.is_causal = is_causal
-        entry["model"] = model
-        results[kind] = entry
-
+        arms[kind] = NextTokenArm(train_loss=loop.train["loss"], model=model, **scores)
     targets = test["input_ids"][:, 1:][test["attention_mask"][:, 1:].bool()]
-    most_frequent = torch.bincount(targets).max().item() / targets.numel()
-    results["reference"] = {"most_frequent_token_accuracy": most_frequent, "steps": steps,
-                            "num_test_tokens": int(targets.numel())}
-    return results
+    return CopyCollapseResult(arms["bidirectional"], arms["causal"],
+                              most_frequent_token_accuracy=torch.bincount(targets).max().item() / targets.numel(),
+                              steps=steps, num_test_tokens=int(targets.numel()))
 
 
 # ============================================================================ claim 2: the 80/10/10 mix
 
 
-def mask_mix_experiment(*, preset: str = "live", steps: int | None = None, seed: int = 0,
-                        eval_size: int = 512, progress: bool = True, **pretrain_kwargs) -> dict[str, Any]:
-    """Pre-train "80/10/10" and "always [MASK]" models (same preset, steps, seed, data) and test
-    how each predicts the original token when the selected token is (a) [MASK], (b) a random
-    token, (c) left unchanged.
+@dataclass
+class PositionAccuracy:
+    """How often the MLM head predicts the original token, by what the input shows at the position."""
 
-    (b) and (c) are the positions the model sees *unmasked* — like every position of a
-    fine-tuning input, which never contains [MASK]. A model that only ever saw [MASK] at the
-    positions it had to predict has no reason to build a useful prediction anywhere else.
+    masked: float       # the position shows [MASK]
+    random: float       # it shows a random other token
+    kept: float         # it shows the original token (selected, left unchanged)
+    unselected: float   # an ordinary position that was not selected at all: the input token
+    positions: int      # selected positions per condition
 
-    Each condition re-masks the same held-out pairs with one operation for every selected
-    position (so (a), (b), (c) each use all selected positions). Returns
-    ``{"80/10/10": {...}, "always [MASK]": {...}}`` with ``accuracy_masked``, ``accuracy_random``,
-    ``accuracy_kept``, ``accuracy_unselected`` (predicting the input token at every other real,
-    non-special position: does the model carry the token's identity through?), ``nsp_accuracy``,
-    ``history``, and the trained ``model`` and ``tokenizer`` (both runs share the vocabulary).
+
+def accuracy_by_position(model, tokenizer, *, num_documents: int = 300, seed: int = HELD_OUT_SEED_OFFSET,
+                         max_length: int = 64, size: int = 512, batch_size: int = 128) -> PositionAccuracy:
+    """Held-out storybook pairs (documents from ``seed``, which training never used), the same
+    selected positions shown three ways: every one as [MASK], every one as a random token, every
+    one unchanged. A model trained only ever to read [MASK] has no reason to predict anything useful
+    where it sees a real token, and a fine-tuning input is nothing but real tokens.
     """
-    from helpers.objectives.mlm import NOT_SELECTED
-    from helpers.training.pretraining import (HELD_OUT_SEED_OFFSET, default_documents, evaluate, make_held_out_set,
-                                     pretrain, resolve_settings)
-
-    settings = resolve_settings(preset, steps=steps)
-    documents = pretrain_kwargs.pop("documents", None) or default_documents(settings["num_documents"], seed)
-    eval_documents = default_documents(max(50, eval_size), seed + HELD_OUT_SEED_OFFSET)
-    results: dict[str, Any] = {}
-    tokenizer = pretrain_kwargs.pop("tokenizer", None)
-    for name, (mask_prob, random_prob) in (("80/10/10", (0.8, 0.1)), ("always [MASK]", (1.0, 0.0))):
-        run = pretrain(documents, preset=preset, steps=steps, seed=seed, tokenizer=tokenizer,
-                       mask_prob=mask_prob, random_prob=random_prob, eval_documents=eval_documents,
-                       progress=progress, **pretrain_kwargs)
-        tokenizer = run.tokenizer  # the second run reuses the first's vocabulary
-        entry: dict[str, Any] = {"history": run.history, "model": run.model, "steps": run.steps,
-                                 "seconds": run.seconds}
-        for condition, (mp, rp) in (("masked", (1.0, 0.0)), ("random", (0.0, 1.0)), ("kept", (0.0, 0.0))):
-            held_out = make_held_out_set(eval_documents, tokenizer, max_length=settings["max_length"],
-                                         size=eval_size, seed=seed, mask_prob=mp, random_prob=rp)
-            metrics = evaluate(run.model, held_out)
-            entry[f"accuracy_{condition}"] = metrics["mlm_accuracy"]
-            entry["nsp_accuracy"] = metrics["nsp_accuracy"]
-        # Unselected ordinary positions: predict the token that is in the input.
-        held_out = make_held_out_set(eval_documents, tokenizer, max_length=settings["max_length"], size=eval_size,
-                                     seed=seed)
-        special = (held_out.original_ids <= tokenizer.mask_token_id) | (held_out.attention_mask == 0)
-        unselected = (held_out.operations == NOT_SELECTED) & ~special
+    documents = make_storybook(num_documents, seed=seed)
+    data = cut_pairs(documents, tokenizer, max_length=max_length, seed=seed)
+    data = {k: v[:size] for k, v in data.items()}
+    results = {}
+    was_training = model.training
+    model.eval()
+    for condition, (mask_prob, random_prob) in (("masked", (1.0, 0.0)), ("random", (0.0, 1.0)),
+                                                ("kept", (0.0, 0.0))):
+        generator = torch.Generator().manual_seed(seed)  # the same selection in every condition
+        masked = mask_tokens(data["input_ids"], data["special_tokens_mask"], vocab_size=tokenizer.vocab_size,
+                             mask_token_id=tokenizer.mask_token_id, mask_prob=mask_prob, random_prob=random_prob,
+                             generator=generator)
+        selected_hits, unselected_hits, unselected = 0, 0, 0
+        count = int((masked.labels != IGNORE_INDEX).sum())
         with torch.no_grad():
-            logits = run.model(held_out.input_ids, token_type_ids=held_out.token_type_ids,
-                               attention_mask=held_out.attention_mask).prediction_logits
-        hits = logits.argmax(-1) == held_out.original_ids
-        entry["accuracy_unselected"] = float(hits[unselected].float().mean())
-        entry["tokenizer"] = tokenizer
-        results[name] = entry
-    return results
+            for start in range(0, data["input_ids"].shape[0], batch_size):
+                rows = slice(start, start + batch_size)
+                logits = model(masked.input_ids[rows], token_type_ids=data["token_type_ids"][rows],
+                               attention_mask=data["attention_mask"][rows]).prediction_logits
+                right = logits.argmax(-1) == data["input_ids"][rows]
+                selected = masked.labels[rows] != IGNORE_INDEX
+                ordinary = (masked.operations[rows] == NOT_SELECTED) & (data["special_tokens_mask"][rows] == 0)
+                selected_hits += int(right[selected].sum())
+                unselected_hits += int(right[ordinary].sum())
+                unselected += int(ordinary.sum())
+        results[condition] = selected_hits / max(1, count)
+        results["unselected"] = unselected_hits / max(1, unselected)
+    model.train(was_training)
+    return PositionAccuracy(**results, positions=count)
 
 
-# ============================================================================ claims 2-5: fine-tuning
+# ============================================================================ claim 3: the sentence heads
+
+PAIR_KINDS = ("true next", "random, other topic", "random, same topic", "swapped order")
+
+
+def sentence_head_breakdown(model, tokenizer, *, num_documents: int = 600, seed: int = 10001, max_length: int = 64,
+                            batch_size: int = 100) -> dict[str, float]:
+    """The sentence head's accuracy on four kinds of fresh pairs (documents from ``seed``).
+
+    The convention of NSP and SOP alike is 0 = "the pair is as written", 1 = "it is not". Right
+    answers: 0 for a true next segment; 1 for a random segment from a document about another topic,
+    for one about the same topic, and for the two consecutive segments of one document swapped. A
+    head that compares topics gets the first two right and the last two at chance or worse; telling
+    order apart needs the story's flow (who was introduced, what happened first).
+    """
+    check_positive_int("num_documents", num_documents, minimum=2)
+    documents, topics = make_storybook(num_documents, seed=seed, with_topics=True)
+    nsp_pairs = make_nsp_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed, progress=False)
+    sop_pairs = [p for p in make_sop_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
+                                           progress=False) if p["sentence_order_label"] == SWAPPED]
+
+    def kind_of(pair: dict) -> str:
+        if "sentence_order_label" in pair:
+            return "swapped order"
+        if pair["next_sentence_label"] == IS_NEXT:
+            return "true next"
+        return "random, same topic" if topics[pair["a_doc"]] == topics[pair["b_doc"]] else "random, other topic"
+
+    right: dict[str, list[bool]] = {kind: [] for kind in PAIR_KINDS}
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for pairs, key in ((nsp_pairs, "next_sentence_label"), (sop_pairs, "sentence_order_label")):
+            for start in range(0, len(pairs), batch_size):
+                chunk = pairs[start:start + batch_size]
+                batch = collate(chunk, label_key=key)
+                logits = model(batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                               attention_mask=batch["attention_mask"]).seq_relationship_logits
+                for pair, predicted in zip(chunk, logits.argmax(-1).tolist()):
+                    right[kind_of(pair)].append(predicted == pair[key])
+    model.train(was_training)
+    return {kind: sum(r) / max(1, len(r)) for kind, r in right.items()}
+
+
+# ============================================================================ claims 4-5: fine-tuning
 #
-# Every fine-tuning claim runs the same small recipe: take an encoder, put the task's head on it,
-# fine-tune on n labeled examples for a fixed number of steps, score the test splits. Only one thing
-# changes between the arms of an experiment (the encoder's pre-training, or freezing); data, steps,
-# learning rate and seeds are shared. Each arm runs once per seed; the tables report mean and spread.
+# Every fine-tuning claim runs the same small recipe: an encoder, the task's head on it, fine-tuned
+# on n labeled examples for a fixed number of steps, scored on the test splits. Only one thing
+# changes between the arms (the encoder's pre-training, or freezing); data, steps, learning rate
+# and seeds are shared. Each arm runs once per seed; tables report the mean and the spread.
 
 FINETUNE_STEPS = 150      # default optimizer steps per fine-tuning run (batch 16)
-_TASK_CACHE: dict = {}
 
 
-def spread(values) -> dict[str, Any]:
-    """Mean, standard deviation (population), min and max of a list of numbers, plus the list."""
-    values = [float(v) for v in values]
-    mean = sum(values) / len(values)
-    std = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
-    return {"mean": mean, "std": std, "min": min(values), "max": max(values), "values": values}
-
-
-def get_task(name: str, seed: int = 0):
-    """``helpers.text.tasks.load_task(name, seed)``, built once per process (the splits are deterministic)."""
-    from helpers.text.tasks import load_task
-
-    if (name, seed) not in _TASK_CACHE:
-        _TASK_CACHE[(name, seed)] = load_task(name, seed)
-    return _TASK_CACHE[(name, seed)]
-
-
-def load_encoder(source="checkpoints/course.pt"):
-    """``(model, tokenizer)`` from a checkpoint path, a loaded ``Checkpoint``, or a ``(model, tokenizer)``
-    pair (for example one from ``pretrain``)."""
-    from helpers.modeling.checkpoints import load_checkpoint
-
-    if isinstance(source, tuple) and len(source) == 2:
-        return source
-    if hasattr(source, "model") and hasattr(source, "tokenizer"):
-        return source.model, source.tokenizer
-    ckpt = load_checkpoint(source)
-    return ckpt.model, ckpt.tokenizer
-
-
-def majority_baseline(task, split: str = "test") -> float | None:
+def majority_baseline(task: TaskData, split: str = "test") -> float | None:
     """Accuracy of always answering the most frequent training label (classification tasks only)."""
     if task.kind not in ("sequence", "pair"):
         return None
     counts: dict = {}
-    for ex in task.train:
-        counts[ex["label"]] = counts.get(ex["label"], 0) + 1
+    for example in task.train:
+        counts[example["label"]] = counts.get(example["label"], 0) + 1
     guess = max(counts, key=counts.get)
     examples = getattr(task, split)
-    return sum(ex["label"] == guess for ex in examples) / len(examples)
+    return sum(example["label"] == guess for example in examples) / len(examples)
 
 
-def finetune_and_score(task, tokenizer, *, encoder=None, config=None, num_labels: int = 128,
+@dataclass
+class FinetuneScore:
+    """One fine-tuning run: the main metric on each split scored, and what it cost."""
+
+    scores: dict[str, float]
+    seconds: float
+    tokens_seen: int
+    sequences_seen: int
+    trainable_parameters: int
+    history: dict = field(repr=False, default_factory=dict)
+
+
+def finetune_and_score(task: TaskData, tokenizer, *, encoder=None, config=None, num_labels: int = 128,
                        splits=("test", "test_heldout"), freeze_encoder: bool = False, steps: int = FINETUNE_STEPS,
                        learning_rate: float | None = None, batch_size: int = 16, seed: int = 0,
-                       test_size: int | None = None, progress: bool = False) -> dict[str, Any]:
-    """One fine-tuning run: a head on ``encoder`` (pre-trained; ``None`` with a ``config`` = from
-    scratch), trained on ``num_labels`` examples drawn with ``seed``, scored on ``splits``.
-
-    Returns ``{split: main metric, ..., "seconds", "tokens_seen", "sequences_seen",
-    "trainable_parameters", "history"}``.
-    """
-    from helpers.training.finetuning import build_model, evaluate, finetune, main_metric
-    from helpers.text.tasks import subsample
-
-    train = subsample(task, num_labels, seed=seed)
+                       test_size: int | None = None, progress: bool = False) -> FinetuneScore:
+    """A head on ``encoder`` (pre-trained; ``None`` with a ``config`` = from scratch), trained on
+    ``num_labels`` examples drawn with ``seed``, scored on ``splits``."""
     model = build_model(task, encoder, config=config, seed=seed)
-    run = finetune(model, task, tokenizer=tokenizer, train_examples=train, freeze_encoder=freeze_encoder,
-                   steps=steps, learning_rate=learning_rate, batch_size=batch_size, seed=seed,
-                   eval_examples=[], progress=progress)
+    run = finetune(model, task, tokenizer=tokenizer, train_examples=subsample(task, num_labels, seed=seed),
+                   freeze_encoder=freeze_encoder, steps=steps, learning_rate=learning_rate, batch_size=batch_size,
+                   seed=seed, eval_examples=[], progress=progress)
     metric = main_metric(task)
-    out: dict[str, Any] = {}
-    for split in splits:
-        examples = getattr(task, split)[:test_size] if test_size else None
-        out[split] = evaluate(run.model, task, split, tokenizer=tokenizer, examples=examples)[metric]
-    out.update(seconds=run.seconds, tokens_seen=run.tokens_seen, sequences_seen=run.sequences_seen,
-               trainable_parameters=run.trainable_parameters, history=run.history, metric=metric)
-    return out
+    scores = {split: evaluate(run.model, task, split, tokenizer=tokenizer,
+                              examples=getattr(task, split)[:test_size] if test_size else None)[metric]
+              for split in splits}
+    return FinetuneScore(scores=scores, seconds=run.seconds, tokens_seen=run.tokens_seen,
+                         sequences_seen=run.sequences_seen, trainable_parameters=run.trainable_parameters,
+                         history=run.history)
 
 
-def _arms_over_seeds(task, tokenizer, arms: dict, *, seeds, splits, progress, **run_kwargs) -> dict[str, Any]:
-    """Run every arm (name -> keyword arguments of ``finetune_and_score``) once per seed and summarise."""
-    from tqdm.auto import tqdm
+@dataclass
+class Comparison:
+    """Several arms fine-tuned on one task with the same recipe, over seeds."""
 
-    out: dict[str, Any] = {}
-    jobs = [(name, seed) for name in arms for seed in seeds]
-    runs: dict = {name: [] for name in arms}
-    for name, seed in tqdm(jobs, desc=f"{task.name}: fine-tuning runs", disable=not progress, leave=False):
-        runs[name].append(finetune_and_score(task, tokenizer, seed=seed, splits=splits, **arms[name], **run_kwargs))
-    for name, results in runs.items():
-        out[name] = {split: spread([r[split] for r in results]) for split in splits}
-        out[name]["seconds"] = spread([r["seconds"] for r in results])
-        out[name]["trainable_parameters"] = results[0]["trainable_parameters"]
-        out[name]["tokens_seen"] = results[0]["tokens_seen"]
-        out[name]["sequences_seen"] = results[0]["sequences_seen"]
-    return out
+    task: str
+    metric: str
+    scores: dict[str, dict[str, Spread]]   # arm -> split -> spread over seeds
+    seconds: dict[str, Spread]
+    trainable_parameters: dict[str, int]
+    baseline: dict[str, float | None]      # split -> majority-class accuracy (classification only)
+    num_labels: int
+    seeds: list[int]
+    steps: int
 
+    def means(self, split: str = "test") -> dict[str, float]:
+        """{arm: mean score} on ``split``, for a bar chart."""
+        return {arm: by_split[split].mean for arm, by_split in self.scores.items()}
 
-def pretrained_vs_scratch_experiment(source="checkpoints/course.pt", *, tasks=("sentiment", "ner"),
-                                     label_counts=(32, 128, 512), seeds=(0, 1, 2), steps: int = FINETUNE_STEPS,
-                                     splits=("test", "test_heldout"), test_size: int | None = None,
-                                     progress: bool = True) -> dict[str, Any]:
-    """Claim 4: pre-training is what makes few labels enough.
-
-    For each task and each number of labeled examples, fine-tune the same architecture twice — once
-    starting from the pre-trained encoder (``source``: the course checkpoint), once from random
-    weights — with the same examples, steps, learning rate and seeds. Score the normal test split
-    and the held-out-vocabulary split (words that no labeled example contains, but the pre-training
-    stories do).
-
-    Returns ``{"metric": {task: name}, "baseline": {task: {split: majority-class accuracy}},
-    "results": {task: {n: {"pretrained": {split: spread}, "scratch": {...}}}}, "rows": [...]}``;
-    ``rows`` is one flat dict per (task, n, start, split) for tables.
-    """
-    from helpers.training.finetuning import main_metric
-
-    encoder, tokenizer = load_encoder(source)
-    config = getattr(encoder, "config")
-    out: dict[str, Any] = {"metric": {}, "baseline": {}, "results": {}, "rows": []}
-    for name in tasks:
-        task = get_task(name)
-        out["metric"][name] = main_metric(task)
-        out["baseline"][name] = {s: majority_baseline(task, s) for s in splits}
-        out["results"][name] = {}
-        for n in label_counts:
-            check_positive_int("label_counts", n)
-            arms = {"pretrained": dict(encoder=encoder), "scratch": dict(encoder=None, config=config)}
-            summary = _arms_over_seeds(task, tokenizer, arms, seeds=seeds, splits=splits, progress=progress,
-                                       num_labels=n, steps=steps, test_size=test_size)
-            out["results"][name][n] = summary
-            for start in arms:
-                for split in splits:
-                    s = summary[start][split]
-                    out["rows"].append(dict(task=name, labels=n, start=start, split=split, metric=main_metric(task),
-                                            mean=s["mean"], std=s["std"], values=s["values"]))
-    out["settings"] = dict(label_counts=list(label_counts), seeds=list(seeds), steps=steps, splits=list(splits))
-    return out
+    def difference(self, arm: str, other: str, split: str = "test") -> float:
+        return self.scores[arm][split].mean - self.scores[other][split].mean
 
 
-def frozen_vs_end_to_end_experiment(source="checkpoints/course.pt", *, tasks=("sentiment", "ner"),
-                                    num_labels: int = 512, seeds=(0, 1, 2), steps: int = FINETUNE_STEPS,
-                                    splits=("test", "test_heldout"), test_size: int | None = None,
-                                    end_to_end_results: dict | None = None,
-                                    progress: bool = True) -> dict[str, Any]:
-    """Claim 5: freeze the encoder and train only the head, or train everything end to end.
-
-    Same pre-trained encoder, labels, steps and seeds; each arm uses its own default learning rate
-    (a lone linear head on fixed features needs larger steps than the whole network). Returns, per
-    task, ``{"frozen": {...}, "end_to_end": {...}}`` with the test metrics (spread over seeds), the
-    seconds per run and the number of trained parameters.
-
-    ``end_to_end_results`` (``{task: summary}``) may pass end-to-end runs already made with exactly
-    these settings — claim 4's pre-trained arm at the same number of labels — instead of repeating them.
-    """
-    from helpers.training.finetuning import main_metric
-
-    encoder, tokenizer = load_encoder(source)
-    out: dict[str, Any] = {"metric": {}, "results": {}}
-    for name in tasks:
-        task = get_task(name)
-        out["metric"][name] = main_metric(task)
-        arms = {"frozen": dict(encoder=encoder, freeze_encoder=True),
-                "end_to_end": dict(encoder=encoder, freeze_encoder=False)}
-        reused = (end_to_end_results or {}).get(name)
-        if reused is not None:
-            del arms["end_to_end"]
-        out["results"][name] = _arms_over_seeds(task, tokenizer, arms, seeds=seeds, splits=splits,
-                                                progress=progress, num_labels=num_labels, steps=steps,
-                                                test_size=test_size)
-        if reused is not None:
-            out["results"][name]["end_to_end"] = reused
-    out["settings"] = dict(num_labels=num_labels, seeds=list(seeds), steps=steps, splits=list(splits))
-    return out
+def compare_finetuning(task_name: str, tokenizer, arms: dict[str, dict], *, num_labels: int = 128, seeds=(0, 1, 2),
+                       steps: int = FINETUNE_STEPS, splits=("test", "test_heldout"), test_size: int | None = None,
+                       progress: bool = True) -> Comparison:
+    """Run each arm (name -> keyword arguments of :func:`finetune_and_score`, e.g.
+    ``{"encoder": model}``, ``{"encoder": None, "config": config}`` or ``{"encoder": model,
+    "freeze_encoder": True}``) once per seed, everything else shared."""
+    check_positive_int("num_labels", num_labels)
+    task = get_task(task_name)
+    runs: dict[str, list[FinetuneScore]] = {arm: [] for arm in arms}
+    jobs = [(arm, seed) for arm in arms for seed in seeds]
+    for arm, seed in tqdm(jobs, desc=f"{task_name}: fine-tuning runs", disable=not progress, leave=True):
+        runs[arm].append(finetune_and_score(task, tokenizer, seed=seed, splits=splits, num_labels=num_labels,
+                                            steps=steps, test_size=test_size, **arms[arm]))
+    return Comparison(
+        task=task_name, metric=main_metric(task),
+        scores={arm: {s: Spread([r.scores[s] for r in rs]) for s in splits} for arm, rs in runs.items()},
+        seconds={arm: Spread([r.seconds for r in rs]) for arm, rs in runs.items()},
+        trainable_parameters={arm: rs[0].trainable_parameters for arm, rs in runs.items()},
+        baseline={s: majority_baseline(task, s) for s in splits}, num_labels=num_labels, seeds=list(seeds),
+        steps=steps)
 
 
-def nsp_experiment(*, preset: str = "live", pretrain_steps: int | None = None, pretrain_seed: int = 0,
-                   task: str = "paraphrase", num_labels: int = 512, seeds=(0, 1, 2), steps: int = FINETUNE_STEPS,
-                   splits=("test", "test_heldout"), with_nsp=None, test_size: int | None = None,
-                   progress: bool = True) -> dict[str, Any]:
-    """Claim 3 (the RoBERTa question): does NSP pre-training help a sentence-pair task?
+@dataclass
+class LearningCurve:
+    """Pre-trained versus from scratch, at several numbers of labeled examples."""
 
-    Pre-train two models with the same preset, data, steps and seed — MLM + NSP, and MLM only —
-    then fine-tune each on paraphrase detection (``[CLS] A [SEP] B [SEP]``, the NSP layout) with the
-    same labels and seeds. ``with_nsp`` may pass an already pre-trained MLM + NSP ``(model,
-    tokenizer)`` made with the same preset and seed (``benchmarks/claims.py`` reuses claim 2's
-    80/10/10 model); the MLM-only model is then trained with its tokenizer.
+    task: str
+    metric: str
+    points: dict[int, Comparison]          # number of labels -> the comparison at that size
 
-    Returns ``{"mlm+nsp": {...}, "mlm only": {...}, "difference": {split: mean difference}}``;
-    each arm has the fine-tuned scores (spread over seeds) and its pre-training ``final`` metrics.
-    """
-    from helpers.training.pretraining import pretrain
-
-    data = get_task(task)
-    tokenizer = with_nsp[1] if with_nsp is not None else None
-    pretrained: dict[str, Any] = {}
-    if with_nsp is not None:
-        pretrained["mlm+nsp"] = (with_nsp[0], {})
-    for name, use_nsp in (("mlm+nsp", True), ("mlm only", False)):
-        if name in pretrained:
-            continue
-        run = pretrain(preset=preset, steps=pretrain_steps, seed=pretrain_seed, nsp=use_nsp, tokenizer=tokenizer,
-                       progress=progress)
-        tokenizer = run.tokenizer  # both models share one vocabulary
-        pretrained[name] = (run.model, dict(run.final, seconds=run.seconds))
-    arms = {name: dict(encoder=model) for name, (model, _) in pretrained.items()}
-    out = _arms_over_seeds(data, tokenizer, arms, seeds=seeds, splits=splits, progress=progress,
-                           num_labels=num_labels, steps=steps, test_size=test_size)
-    for name, (_, final) in pretrained.items():
-        out[name]["pretraining"] = final
-    out["difference"] = {s: out["mlm+nsp"][s]["mean"] - out["mlm only"][s]["mean"] for s in splits}
-    out["baseline"] = {s: majority_baseline(data, s) for s in splits}
-    out["settings"] = dict(preset=preset, pretrain_seed=pretrain_seed, task=task, num_labels=num_labels,
-                           seeds=list(seeds), steps=steps)
-    return out
+    def curve(self, arm: str, split: str = "test") -> dict[int, float]:
+        """{labels: mean score} of one arm, for a plot."""
+        return {n: c.scores[arm][split].mean for n, c in self.points.items()}
 
 
-NSP_PAIR_KINDS = ("true next", "random, other topic", "random, same topic")
-
-
-def nsp_breakdown(model, tokenizer, *, num_documents: int = 600, seed: int = 10001, max_length: int = 64,
-                  batch_size: int = 100) -> dict[str, dict[str, float]]:
-    """What did NSP learn? NSP accuracy on fresh storybook pairs, split three ways.
-
-    Pairs are cut by ``helpers.objectives.nsp.make_nsp_pairs`` from ``num_documents`` new documents (the
-    ``seed`` picks them; the course trained on seed 0). Each pair is a true next segment, or a
-    random segment from a document about **another topic**, or from one about the **same topic**.
-    A model that only compares topics gets the first two right and the third at best at chance;
-    telling two same-topic stories apart needs more (who is in them, what they did).
-
-    Returns ``{kind: {"accuracy": float, "pairs": int}}`` for each of ``NSP_PAIR_KINDS``.
-    """
-    from helpers.text import corpus
-    from helpers.objectives import nsp
-
-    check_positive_int("num_documents", num_documents, minimum=2)
-    check_positive_int("batch_size", batch_size)
-    documents, topics = corpus.make_storybook(num_documents, seed=seed, with_topics=True)
-    pairs = nsp.make_nsp_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed, progress=False)
-    right = {kind: [] for kind in NSP_PAIR_KINDS}
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        for start in range(0, len(pairs), batch_size):
-            chunk = pairs[start:start + batch_size]
-            batch = nsp.collate(chunk)
-            logits = model(batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                           attention_mask=batch["attention_mask"]).seq_relationship_logits
-            for pair, predicted in zip(chunk, logits.argmax(-1).tolist()):
-                if pair["next_sentence_label"] == nsp.IS_NEXT:
-                    kind = "true next"
-                elif topics[pair["a_doc"]] == topics[pair["b_doc"]]:
-                    kind = "random, same topic"
-                else:
-                    kind = "random, other topic"
-                right[kind].append(predicted == pair["next_sentence_label"])
-    model.train(was_training)
-    return {kind: {"accuracy": sum(r) / max(len(r), 1), "pairs": len(r)} for kind, r in right.items()}
-
-
-def mask_mix_downstream_experiment(mask_mix_results: dict, *, tasks=("sentiment",), num_labels: int = 128,
-                                   seeds=(0, 1, 2), steps: int = FINETUNE_STEPS, splits=("test", "test_heldout"),
-                                   test_size: int | None = None, progress: bool = True) -> dict[str, Any]:
-    """Claim 2, downstream half: fine-tune the "80/10/10" and "always [MASK]" models from
-    ``mask_mix_experiment`` on the same task, labels and seeds, and compare the test scores.
-
-    Fine-tuning inputs contain no [MASK]; a model pre-trained only to read masked positions must
-    now work from the unmasked ones. Returns ``{task: {"80/10/10": {...}, "always [MASK]": {...}}}``.
-    """
-    from helpers.training.finetuning import main_metric
-
-    names = [n for n in ("80/10/10", "always [MASK]") if n in mask_mix_results]
-    if len(names) != 2:
-        raise ValueError("mask_mix_results must be the dict returned by mask_mix_experiment "
-                         "(with '80/10/10' and 'always [MASK]' entries).")
-    tokenizer = mask_mix_results["80/10/10"]["tokenizer"]
-    arms = {n: dict(encoder=mask_mix_results[n]["model"]) for n in names}
-    out: dict[str, Any] = {"metric": {}, "results": {}}
-    for name in tasks:
-        task = get_task(name)
-        out["metric"][name] = main_metric(task)
-        out["results"][name] = _arms_over_seeds(task, tokenizer, arms, seeds=seeds, splits=splits,
-                                                progress=progress, num_labels=num_labels, steps=steps,
-                                                test_size=test_size)
-    out["settings"] = dict(num_labels=num_labels, seeds=list(seeds), steps=steps)
-    return out
+def learning_curve(task_name: str, checkpoint: Checkpoint | None = None, *, label_counts=(32, 128, 512),
+                   seeds=(0, 1, 2), steps: int = FINETUNE_STEPS, splits=("test", "test_heldout"),
+                   test_size: int | None = None, progress: bool = True) -> LearningCurve:
+    """The same architecture fine-tuned from the pre-trained encoder and from random weights, with
+    the same examples, steps, learning rate and seeds, at each number of labels."""
+    checkpoint = checkpoint or load_checkpoint(course_checkpoint_path())
+    arms = {"pre-trained": {"encoder": checkpoint.model},
+            "from scratch": {"encoder": None, "config": checkpoint.model.config}}
+    points = {n: compare_finetuning(task_name, checkpoint.tokenizer, arms, num_labels=n, seeds=seeds, steps=steps,
+                                    splits=splits, test_size=test_size, progress=progress)
+              for n in label_counts}
+    return LearningCurve(task=task_name, metric=points[label_counts[0]].metric, points=points)
 
 
 # ============================================================================ claim 6: cost
@@ -507,7 +449,7 @@ def training_flops(config, num_tokens: int, *, seq_len: int, num_selected: int =
     return int((1 if freeze_encoder else 3) * encoder + 3 * heads)
 
 
-def pretraining_cost(checkpoint: str = "checkpoints/course.pt", finetune_result: Any = None, *,
+def pretraining_cost(checkpoint=None, finetune_result: Any = None, *,
                      finetune_tokens: int | None = None, finetune_num_labels: int = 3) -> dict[str, Any]:
     """Seconds and model FLOPs of the course pre-training (read from the checkpoint's metadata)
     next to one fine-tuning run (``finetune_result``: what ``helpers.training.finetuning.finetune`` returns;
@@ -521,9 +463,7 @@ def pretraining_cost(checkpoint: str = "checkpoints/course.pt", finetune_result:
 
     Returns ``{"pretraining": {...}, "finetuning": {...}, "ratio_seconds", "ratio_flops"}``.
     """
-    from helpers.modeling.checkpoints import load_checkpoint
-
-    ckpt = load_checkpoint(checkpoint)
+    ckpt = load_checkpoint(checkpoint or course_checkpoint_path())
     meta = ckpt.metadata
     settings = meta.get("settings", {})
     pairs = meta["steps"] * settings.get("batch_size", 32) * settings.get("world_size", 1)

@@ -1,4 +1,5 @@
-"""Shared test set-up, kept small: tests never touch the learner's real progress file.
+"""Shared test set-up: tests never touch the learner's real progress file, and the small objects
+many test modules need (a tokenizer of the storybook, a tiny BERT) are built once here.
 
 The browser harness lives in ``tests/browser.py`` (``from browser import jupyter_lab, ...``).
 """
@@ -6,11 +7,38 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # so `import browser` works from any test
+
+from helpers.modeling.bert import BertConfig, BertForPreTraining  # noqa: E402
+from helpers.text.corpus import make_storybook  # noqa: E402
+from helpers.training.pretraining import build_tokenizer  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _isolated_progress(tmp_path, monkeypatch):
     """Point BERT_COURSE_PROGRESS at a temporary file for every test (tests may override it)."""
     monkeypatch.setenv("BERT_COURSE_PROGRESS", str(tmp_path / "progress-isolated.json"))
+
+
+@pytest.fixture(scope="session")
+def story_tokenizer():
+    """A WordPiece vocabulary of the storybook big enough that every storybook word is one token, as
+    with the course checkpoint (with a smaller one, long names split into many pieces)."""
+    return build_tokenizer(make_storybook(1000, seed=0), 3000)
+
+
+@pytest.fixture(scope="session")
+def tiny_config(story_tokenizer):
+    """A one-layer BERT of hidden size 32 over the storybook vocabulary, without dropout."""
+    return BertConfig(vocab_size=story_tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                      num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
+                      hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+
+
+@pytest.fixture
+def tiny_model(tiny_config):
+    """A fresh, untrained tiny BertForPreTraining (seed 0) for each test."""
+    torch.manual_seed(0)
+    return BertForPreTraining(tiny_config).eval()

@@ -29,6 +29,6 @@ def test_two_ranks_end_with_identical_parameters(tmp_path):
     assert out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ddp.pt", "ranks"]
     from helpers.modeling.checkpoints import load_checkpoint, parameter_hash
     ckpt = load_checkpoint(out)
-    assert ckpt.metadata["settings"]["world_size"] == 2
+    assert ckpt.metadata["world_size"] == 2
     assert parameter_hash(ckpt.model) == ranks[0]["hash"]
     assert "world_size=2" in done.stdout

@@ -201,15 +201,6 @@ def test_bad_arguments_are_clear_errors():
 
 # --------------------------------------------------------------------------- the course's real tasks
 
-@pytest.fixture(scope="module")
-def story_tokenizer():
-    from helpers.training.pretraining import build_tokenizer, default_documents
-
-    # Big enough that every storybook word is one token, as with the course checkpoint: with a
-    # smaller vocabulary, long names split into many pieces and truncation can cut the answer away.
-    return build_tokenizer(default_documents(1000, 0), 3000)
-
-
 def test_real_tasks_encode_with_aligned_labels(story_tokenizer):
     from helpers.text.tasks import load_task
 
@@ -228,24 +219,3 @@ def test_real_tasks_encode_with_aligned_labels(story_tokenizer):
         start_word, end_word = enc["word_ids"][s], enc["word_ids"][e]
         text = enc["context"][enc["word_spans"][start_word][0]:enc["word_spans"][end_word][1]]
         assert text == example["answer_text"]
-
-
-def test_experiment_functions_run_small_and_repeat_exactly(story_tokenizer):
-    from helpers import experiments as ex
-
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=story_tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=64,
-                        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    source = (BertForPreTraining(config), story_tokenizer)
-    kwargs = dict(tasks=("sentiment",), label_counts=(8,), seeds=(0, 1), steps=3, test_size=20, progress=False)
-    a = ex.pretrained_vs_scratch_experiment(source, **kwargs)
-    b = ex.pretrained_vs_scratch_experiment(source, **kwargs)
-    assert [r["values"] for r in a["rows"]] == [r["values"] for r in b["rows"]]
-    assert {(r["start"], r["split"]) for r in a["rows"]} == {
-        (s, split) for s in ("pretrained", "scratch") for split in ("test", "test_heldout")}
-    assert all(len(r["values"]) == 2 and 0 <= r["mean"] <= 1 for r in a["rows"])
-    frozen = ex.frozen_vs_end_to_end_experiment(source, tasks=("ner",), num_labels=8, seeds=(0,), steps=3,
-                                                test_size=20, progress=False)
-    arms = frozen["results"]["ner"]
-    assert arms["frozen"]["trainable_parameters"] < arms["end_to_end"]["trainable_parameters"]

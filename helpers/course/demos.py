@@ -21,7 +21,7 @@ from typing import Sequence
 
 import torch
 
-from helpers.errors import _show, check_choice, check_positive_int, check_probability, check_text
+from helpers.errors import _show, check_choice, check_probability, check_text
 
 # One colour per MLM operation (the same as in helpers.course.plots).
 COLOURS = {"mask": "#f4b6b6", "random": "#fdd9a8", "keep": "#b9e4b9", "special": "#e8e8e8", "read": "#b8d4f0"}

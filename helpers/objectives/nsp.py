@@ -45,7 +45,8 @@ LABEL_NAMES = {IS_NEXT: "IS_NEXT (B follows A)", IS_RANDOM: "IS_RANDOM (B is ran
 BATCH_KEYS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_mask")
 
 
-def _check_documents(documents) -> None:
+def check_documents(documents, *, need_two_documents: bool = True) -> None:
+    """Refuse anything that is not a list of documents, each a list of non-empty sentence strings."""
     if isinstance(documents, str) or not isinstance(documents, Sequence):
         raise ValueError(f"documents={_show(documents)} is not allowed: it must be a list of documents, "
                          "each a list of sentence strings.")
@@ -58,7 +59,7 @@ def _check_documents(documents) -> None:
                 raise ValueError(f"documents[{d}][{s}]={_show(sentence)} is not allowed: a sentence must be "
                                  "a non-empty string.")
     non_empty = sum(1 for doc in documents if doc)
-    if non_empty < 2:
+    if need_two_documents and non_empty < 2:
         raise ValueError(f"documents has {non_empty} non-empty document(s), which is not allowed: NSP needs at "
                          "least 2, because an IS_RANDOM pair takes B from a different document.")
     if not any(len(doc) >= 2 for doc in documents):
@@ -81,7 +82,7 @@ def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     ``a`` and ``b`` (whole sentences; the ids may have been cut to fit) and where they came from:
     ``a_doc``, ``a_sentences``, ``b_doc``, ``b_sentences`` (document and sentence indices).
     """
-    _check_documents(documents)
+    check_documents(documents)
     max_length = check_positive_int("max_length", max_length, minimum=5)
     short_seq_prob = check_probability("short_seq_prob", short_seq_prob, allow_zero=True)
     random_next_prob = check_probability("random_next_prob", random_next_prob, allow_zero=True)
@@ -152,13 +153,8 @@ def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
 
 
 def _make_pair(tokenizer, documents, tokenized, a_doc, a_sents, b_doc, b_sents, label, max_length) -> dict:
-    ids_a = [t for s in a_sents for t in tokenized[a_doc][s]]
-    ids_b = [t for s in b_sents for t in tokenized[b_doc][s]]
-    keep_a, keep_b = truncation_lengths(len(ids_a), len(ids_b), max_length - 3)
-    # Cut A at its start and B at its end: the seam between them is what NSP is about.
-    ids_a, ids_b = ids_a[len(ids_a) - keep_a:], ids_b[:keep_b]
-    pair = tokenizer.prepare_for_model(ids_a, ids_b, max_length)
-    del pair["word_ids"]
+    pair = fit_pair(tokenizer, [t for s in a_sents for t in tokenized[a_doc][s]],
+                    [t for s in b_sents for t in tokenized[b_doc][s]], max_length)
     pair.update(
         next_sentence_label=label,
         a=" ".join(documents[a_doc][s] for s in a_sents),
@@ -168,18 +164,29 @@ def _make_pair(tokenizer, documents, tokenized, a_doc, a_sents, b_doc, b_sents, 
     return pair
 
 
-def collate(pairs: Sequence[dict], pad_token_id: int = PAD_ID) -> dict[str, torch.Tensor]:
+def fit_pair(tokenizer, ids_a: list[int], ids_b: list[int], max_length: int) -> dict:
+    """``[CLS] A [SEP] B [SEP]`` with segment ids, cut to ``max_length`` by the longest-first rule.
+    A loses tokens at its start and B at its end: the seam between them is what is judged."""
+    keep_a, keep_b = truncation_lengths(len(ids_a), len(ids_b), max_length - 3)
+    pair = tokenizer.prepare_for_model(ids_a[len(ids_a) - keep_a:], ids_b[:keep_b], max_length)
+    del pair["word_ids"]
+    return pair
+
+
+def collate(pairs: Sequence[dict], pad_token_id: int = PAD_ID, label_key: str = "next_sentence_label"
+            ) -> dict[str, torch.Tensor]:
     """Stack pairs into a batch of ``torch.long`` tensors, padded to the longest pair:
     ``input_ids`` with ``pad_token_id``, ``attention_mask`` and ``token_type_ids`` with 0,
-    ``special_tokens_mask`` with 1; ``next_sentence_label`` has shape (batch,)."""
+    ``special_tokens_mask`` with 1; the pair label (``label_key``: ``next_sentence_label``, or
+    ``sentence_order_label`` for sentence-order pairs) has shape (batch,)."""
     if isinstance(pairs, dict) or not isinstance(pairs, Sequence) or not pairs:
         raise ValueError(f"pairs={_show(pairs)} is not allowed: it must be a non-empty list of pairs "
                          "from make_nsp_pairs.")
-    keys = BATCH_KEYS + ("next_sentence_label",)
+    keys = BATCH_KEYS + (label_key,)
     for i, pair in enumerate(pairs):
         missing = [k for k in keys if k not in pair]
         if missing:
-            raise ValueError(f"pairs[{i}] is not allowed: it lacks {missing}; pairs come from make_nsp_pairs.")
+            raise ValueError(f"pairs[{i}] is not allowed: it lacks {missing}; pairs come from make_nsp_pairs or make_sop_pairs.")
     return pad_batch([{k: p[k] for k in keys} for p in pairs], pad_token_id=pad_token_id)
 
 

@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import torch
 from torch import nn
 
-from helpers.training import metrics
-from helpers.errors import _show, check_choice, check_positive_int, check_probability
 from helpers.constants import IGNORE_INDEX
-from helpers.modeling.heads import HEADS, BertForQuestionAnswering
+from helpers.errors import _show, check_choice, check_positive_int, check_probability
 from helpers.modeling.bert import BertModel
+from helpers.modeling.heads import HEADS, BertForQuestionAnswering
 from helpers.text.tokenizer import is_punctuation, pad_batch
+from helpers.training import metrics
+from helpers.training.loop import train
 
 KINDS = ("sequence", "pair", "token", "span")
 SPLITS = ("train", "validation", "test", "test_heldout")
@@ -351,7 +351,8 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
              learning_rate: float | None = None, batch_size: int = 16, warmup_fraction: float = 0.1,
              weight_decay: float = 0.01, dropout: float | None = 0.1, max_length: int = 64,
              eval_every: int | None = None, eval_examples: Sequence[dict] | None = None, eval_size: int = 200,
-             seed: int = 0, device: str | torch.device | None = None, progress: bool = True) -> FinetuneResult:
+             seed: int = 0, device: str | torch.device | None = None, precision: str = "fp32",
+             progress: bool = True) -> FinetuneResult:
     """Fine-tune ``model`` on ``task``'s labeled ``train_examples`` (default: the whole train split).
 
     ``model`` is a head from ``helpers.modeling.heads`` (or ``build_model``); a bare pre-trained encoder
@@ -370,7 +371,10 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
     * Every ``eval_every`` steps (default: 5 points per run) the main metric on ``eval_size``
       validation examples is recorded in ``history``.
 
+    * ``precision="bf16"`` runs the forward pass in bfloat16 autocast (float32 master weights).
+
     Dropout, if the model has any, is on during training (``model.train()``) and off for evaluation.
+    The loop itself is the course's one loop, :func:`helpers.training.loop.train`.
     """
     if freeze_encoder not in (True, False):
         raise ValueError(f"freeze_encoder={_show(freeze_encoder)} is not allowed: it must be True or False.")
@@ -416,56 +420,42 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
     # Freezing = no gradients for the encoder; the optimizer then only sees the head.
     for p in model.bert.parameters():
         p.requires_grad_(not freeze_encoder)
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in trainable if p.dim() >= 2]
-    no_decay = [p for p in trainable if p.dim() < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=learning_rate)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     warmup = max(1, int(warmup_fraction * steps))
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
-
-    from tqdm.auto import tqdm
-
     generator = torch.Generator().manual_seed(seed)
-    history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "eval": []}
     metric = main_metric(task)
     order, cursor = torch.randperm(len(encoded), generator=generator).tolist(), 0
-    tokens_seen = positions_seen = sequences_seen = 0
-    start_time = time.perf_counter()
-    model.train()
-    if freeze_encoder:
-        model.bert.eval()  # a frozen encoder also keeps its dropout off: its features stay fixed
-    bar = tqdm(range(1, steps + 1), desc=f"fine-tune {getattr(task, 'name', task.kind)}", disable=not progress,
-               leave=False)
+    seen = dict(tokens=0, positions=0, sequences=0)
+
+    def next_batch(step: int) -> dict:
+        nonlocal order, cursor
+        if cursor + batch_size > len(order) and cursor > 0:  # new epoch: reshuffle
+            order, cursor = torch.randperm(len(encoded), generator=generator).tolist(), 0
+        batch = collate([encoded[i] for i in order[cursor:cursor + batch_size]])
+        cursor += batch_size
+        seen["tokens"] += int(batch["attention_mask"].sum())
+        seen["sequences"] += batch["input_ids"].shape[0]
+        seen["positions"] += batch["input_ids"].numel()
+        return _to(batch, device)
+
+    def set_train_mode() -> None:
+        model.train()
+        if freeze_encoder:
+            model.bert.eval()  # a frozen encoder also keeps its dropout off: its features stay fixed
+
+    def evaluate_now(step: int) -> dict:
+        return {metric: evaluate(model, task, tokenizer=tokenizer, examples=eval_examples,
+                                 max_length=max_length)[metric]}
+
     with torch.random.fork_rng(devices=[]):  # dropout draws from a seeded stream, not the caller's
         torch.manual_seed(seed)
-        for step in bar:
-            if cursor + batch_size > len(order) and cursor > 0:  # new epoch: reshuffle
-                order, cursor = torch.randperm(len(encoded), generator=generator).tolist(), 0
-            batch = collate([encoded[i] for i in order[cursor:cursor + batch_size]])
-            cursor += batch_size
-            tokens_seen += int(batch["attention_mask"].sum())
-            sequences_seen += batch["input_ids"].shape[0]
-            positions_seen += batch["input_ids"].numel()
-            loss = model(**_to(batch, device)).loss
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            optimizer.step()
-            scheduler.step()
-            history["step"].append(step)
-            history["loss"].append(loss.item())
-            if eval_examples and (step % eval_every == 0 or step == steps):
-                value = evaluate(model, task, tokenizer=tokenizer, examples=eval_examples,
-                                 max_length=max_length)[metric]
-                history["eval_step"].append(step)
-                history["eval"].append(value)
-                model.train()
-                if freeze_encoder:
-                    model.bert.eval()
-                bar.set_postfix(loss=f"{loss.item():.3f}", **{metric: f"{value:.3f}"})
-    seconds = time.perf_counter() - start_time
+        loop = train(model, next_batch, steps=steps, learning_rate=learning_rate, warmup_steps=warmup,
+                     weight_decay=weight_decay, evaluate=evaluate_now if eval_examples else None,
+                     eval_every=eval_every, set_train_mode=set_train_mode, precision=precision, progress=progress,
+                     description=f"fine-tune {getattr(task, 'name', task.kind)}")
+    history = {"step": loop.train["step"], "loss": loop.train["loss"], "eval_step": loop.eval["step"],
+               "eval": loop.eval.get(metric, [])}
+    seconds = loop.seconds
     model.eval()
     for p in model.parameters():
         p.requires_grad_(True)
@@ -473,12 +463,12 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
         if eval_examples else {}
     settings = dict(freeze_encoder=freeze_encoder, steps=steps, learning_rate=learning_rate, batch_size=batch_size,
                     dropout=dropout,
-                    warmup_steps=warmup, weight_decay=weight_decay, max_length=max_length, seed=seed,
+                    warmup_steps=warmup, weight_decay=weight_decay, max_length=max_length, seed=seed, precision=precision,
                     num_train_examples=len(train_examples))
     return FinetuneResult(model=model, tokenizer=tokenizer, task=task, history=history, seconds=seconds,
-                          steps=steps, trainable_parameters=sum(p.numel() for p in trainable),
-                          tokens_seen=tokens_seen, positions_seen=positions_seen,
-                          sequences_seen=sequences_seen,
+                          steps=loop.steps, trainable_parameters=trainable,
+                          tokens_seen=seen["tokens"], positions_seen=seen["positions"],
+                          sequences_seen=seen["sequences"],
                           settings=settings, final=final)
 
 

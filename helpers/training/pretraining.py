@@ -1,102 +1,178 @@
-"""Pre-training: masked language modelling (MLM) and next sentence prediction (NSP), together.
+"""Pre-training: masked language modelling (MLM) plus a sentence objective (NSP, SOP or none).
 
-The loop is the one from the BERT paper, shrunk to fit a laptop:
+What :func:`pretrain` does, step by step (the loop itself is :func:`helpers.training.loop.train`):
 
-1. cut the corpus into sentence pairs ``[CLS] A [SEP] B [SEP]`` (half with the true next
-   sentence, half with a random one: that is the NSP label);
-2. for every batch draw a *fresh* MLM corruption (dynamic masking): about 15% of the ordinary
-   tokens are selected, and each selected token becomes [MASK] (80%), a random token (10%) or stays
-   as it is (10%);
-3. the loss is MLM cross-entropy at the selected positions plus NSP cross-entropy on [CLS];
-4. AdamW with a linear warm-up followed by a linear decay to zero.
+1. cut the corpus into segment pairs ``[CLS] A [SEP] B [SEP]``: next-sentence pairs (half with the
+   true continuation, half with a random segment of another document), or sentence-order pairs
+   (two consecutive segments, half of them swapped); every pass over the corpus cuts fresh pairs;
+2. corrupt each batch for MLM as it is drawn: about 15% of the ordinary tokens are selected, and
+   each becomes [MASK] (80%), a random token (10%) or stays as it is (10%);
+3. the loss is MLM cross-entropy at the selected positions plus the sentence head's cross-entropy
+   on [CLS]; AdamW with a linear warm-up, then a linear decay to zero.
 
-Every so often the model is scored on held-out text (other documents, a fixed masking drawn with
-the same seed every time, so the points of a curve are comparable): loss, MLM accuracy at the
-selected positions split by what happened to them (masked / random / kept), and NSP accuracy.
+Masking here is *dynamic*: a fresh draw every time a pair is used. Original BERT masked
+*statically*: Google's ``create_pretraining_data.py`` wrote each sequence out with its masks
+already chosen, ``dupe_factor`` = 10 differently-masked copies, and training read those files
+for 40 epochs, so each masking was seen about four times. Dynamic masking is RoBERTa's change
+(Liu et al., 2019, section 4.1 and Table 1: about as good or slightly better, and no copies to
+store). It costs nothing here because our corpus is generated in memory.
 
-This module also saves and loads checkpoints (:func:`save_checkpoint`, :func:`load_checkpoint`) and
-fills blanks for demos (:func:`fill_mask`). The command line lives in ``helpers/pretrain.py``.
+Every so often the model is scored on held-out text (other documents, a masking drawn once with a
+fixed seed, so the points of a curve are comparable): MLM accuracy split by what the corruption did
+to the position (masked / random / kept), and the sentence head's accuracy.
 """
 from __future__ import annotations
 
-import copy
+import dataclasses
 import hashlib
-import math
 import os
-import tempfile
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
 
+from helpers.constants import IGNORE_INDEX
 from helpers.errors import check_choice, check_positive_int, check_probability
-from helpers.modeling.bert import count_parameters
+from helpers.modeling.bert import BertConfig, BertForPreTraining, count_parameters
+from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_tokens
+from helpers.objectives.nsp import collate, make_nsp_pairs
+from helpers.objectives.sop import make_sop_pairs
+from helpers.text.corpus import make_storybook
+from helpers.text.tokenizer import WordPieceTokenizer
+from helpers.training.loop import train
+from helpers.training.precision import PRECISIONS
 
-# ----------------------------------------------------------------------------------------------
-# Presets
-#
-# A preset is a plain dict of the arguments of `pretrain`. Numbers were calibrated by *steps* on a
-# 2-core CPU (see checkpoints/README.md for the measured seconds). Dropout is off in both presets:
-# at this size it costs about a third of the step time, and with a corpus this regular and runs
-# this short the model under-fits rather than over-fits, so dropout buys nothing.
-
-_SMALL_MODEL = dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2, intermediate_size=512,
-                    hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, max_position_embeddings=64)
-
-PRESETS: dict[str, dict[str, Any]] = {
-    # For tests: a few seconds.
-    "tiny": dict(
-        model=dict(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                   hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, max_position_embeddings=64),
-        vocab_size=600, num_documents=300, steps=30, batch_size=16, max_length=48,
-        learning_rate=2e-3, warmup_steps=5, eval_every=10, eval_size=64,
-    ),
-    # Trained live in the pre-training notebook: <= 90 s on 2 cores, MLM >= 60%, NSP >= 70%. Pairs of
-    # up to 48 tokens: in the same time, 2,000 short steps learn more than 1,500 steps of 64 tokens
-    # (measured on the storybook: MLM 0.665 / NSP 0.727 in 72 s, against 0.484 / 0.738 in 71 s).
-    "live": dict(
-        model=_SMALL_MODEL, vocab_size=3000, num_documents=6000, steps=2000, batch_size=32,
-        max_length=48, learning_rate=2e-3, warmup_steps=100, eval_every=250, eval_size=256,
-    ),
-    # Makes checkpoints/course.pt: <= 15 min on 2 cores, MLM >= 70%, NSP >= 85%. Some pairs are
-    # cut short (short_seq_prob, as in BERT) so the model also sees inputs as short as fine-tuning's.
-    "course": dict(
-        model=dict(_SMALL_MODEL, num_hidden_layers=4, num_attention_heads=4),
-        vocab_size=3000, num_documents=20000, steps=7000, batch_size=32, max_length=64, short_seq_prob=0.1,
-        learning_rate=2e-3, warmup_steps=300, eval_every=250, eval_size=512,
-    ),
-}
-
-# Everything else `pretrain` accepts, with its default when no preset supplies it.
-_DEFAULTS: dict[str, Any] = dict(
-    model={}, vocab_size=1000, num_documents=2000, steps=300, batch_size=32, max_length=64,
-    learning_rate=1e-3, warmup_steps=None, weight_decay=0.01, eval_every=100, eval_size=256,
-    min_freq=2, short_seq_prob=0.0,
-)
-
+SENTENCE_OBJECTIVES = ("nsp", "sop", "none")
 EVAL_MASKING_SEED = 1234      # the held-out set is masked with this seed, every evaluation, every run
 HELD_OUT_SEED_OFFSET = 10_000  # held-out documents come from the generator with seed + this offset
 
 
 # ----------------------------------------------------------------------------------------------
-# Small utilities
+# Settings
 
 
-def _out(output: Any, name: str) -> Any:
-    """Read a field of the model's output whether it is a dict or an object with attributes."""
-    if isinstance(output, dict):
-        return output.get(name)
-    return getattr(output, name, None)
+@dataclass(frozen=True)
+class PretrainConfig:
+    """Every setting of a pre-training run. Start from a preset and change what you need::
+
+        dataclasses.replace(PRESETS["live"], steps=500, sentence_objective="sop")
+
+    Steps were calibrated on a 2-core CPU (checkpoints/README.md has the measured seconds).
+    Dropout is off: at this size it costs about a third of the step time, and with a corpus this
+    regular and runs this short the model under-fits rather than over-fits.
+    """
+
+    name: str = "custom"
+    # the encoder
+    hidden_size: int = 128
+    num_hidden_layers: int = 2
+    num_attention_heads: int = 2
+    intermediate_size: int = 512
+    max_position_embeddings: int = 64
+    dropout: float = 0.0
+    # the data
+    vocab_size: int = 1000            # the most the WordPiece vocabulary may hold
+    min_freq: int = 2
+    num_documents: int = 2000         # storybook documents, when no corpus is given
+    max_length: int = 64              # tokens per pair, [CLS] and [SEP]s included
+    short_seq_prob: float = 0.0       # share of pairs cut shorter on purpose (as BERT does)
+    # the objectives
+    mlm: bool = True
+    mlm_probability: float = 0.15
+    mask_prob: float = 0.8            # of the selected tokens: share replaced by [MASK]
+    random_prob: float = 0.1          # ... by a random token (the rest stay as they are)
+    sentence_objective: str = "nsp"   # "nsp", "sop" (ALBERT) or "none" (MLM only)
+    # the optimisation
+    steps: int = 300
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    warmup_steps: int | None = None   # None: a tenth of the steps
+    weight_decay: float = 0.01
+    time_budget: float | None = None  # seconds; stop early when they run out
+    precision: str = "fp32"           # or "bf16" (autocast, float32 master weights)
+    # measuring
+    eval_every: int = 100
+    eval_size: int = 256
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
+                     "vocab_size", "num_documents", "steps", "eval_every", "eval_size"):
+            check_positive_int(name, getattr(self, name))
+        check_positive_int("max_length", self.max_length, minimum=5)
+        check_positive_int("max_position_embeddings", self.max_position_embeddings, minimum=self.max_length)
+        check_positive_int("batch_size", self.batch_size, maximum=MAX_BATCH_SIZE)
+        check_positive_int("min_freq", self.min_freq)
+        check_choice("sentence_objective", self.sentence_objective, SENTENCE_OBJECTIVES)
+        check_choice("precision", self.precision, PRECISIONS)
+        check_probability("mlm_probability", self.mlm_probability)
+        check_probability("short_seq_prob", self.short_seq_prob, allow_zero=True)
+        check_probability("dropout", self.dropout, allow_zero=True, allow_one=False)
+        check_probability("mask_prob", self.mask_prob, allow_zero=True)
+        check_probability("random_prob", self.random_prob, allow_zero=True)
+        if self.mask_prob + self.random_prob > 1 + 1e-9:
+            raise ValueError(f"mask_prob + random_prob = {self.mask_prob + self.random_prob!r} is not allowed: "
+                             "it must be <= 1 (the rest of the selected tokens are kept).")
+        if not self.mlm and self.sentence_objective == "none":
+            raise ValueError("mlm=False with sentence_objective='none' is not allowed: at least one objective "
+                             "must be on.")
+        if self.warmup_steps is not None:
+            check_positive_int("warmup_steps", self.warmup_steps, minimum=0)
+        if self.time_budget is not None and not (isinstance(self.time_budget, (int, float))
+                                                 and not isinstance(self.time_budget, bool) and self.time_budget > 0):
+            raise ValueError(f"time_budget={self.time_budget!r} is not allowed: it must be a positive number of "
+                             "seconds or None.")
+        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
+            raise ValueError(f"learning_rate={self.learning_rate!r} is not allowed: it must be a number in (0, 1).")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise ValueError(f"seed={self.seed!r} is not allowed: it must be an integer.")
+
+    @property
+    def warmup(self) -> int:
+        """The warm-up steps actually used."""
+        if self.warmup_steps is None:
+            return max(1, self.steps // 10)
+        return min(self.warmup_steps, self.steps)
+
+    def model_config(self, vocab_size: int) -> BertConfig:
+        return BertConfig(vocab_size=vocab_size, hidden_size=self.hidden_size,
+                          num_hidden_layers=self.num_hidden_layers, num_attention_heads=self.num_attention_heads,
+                          intermediate_size=self.intermediate_size, hidden_dropout_prob=self.dropout,
+                          attention_probs_dropout_prob=self.dropout,
+                          max_position_embeddings=self.max_position_embeddings)
 
 
-def _dist_info() -> tuple[int, int]:
-    """(rank, world size); (0, 1) when not running under torch.distributed."""
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        return torch.distributed.get_rank(), torch.distributed.get_world_size()
-    return 0, 1
+MAX_BATCH_SIZE = 4096  # pairs per step; more than this is a typo on a laptop, not a setting
+
+PRESETS: dict[str, PretrainConfig] = {
+    # For tests: a few seconds.
+    "tiny": PretrainConfig(name="tiny", hidden_size=32, num_hidden_layers=1, intermediate_size=64,
+                           vocab_size=600, num_documents=300, steps=30, batch_size=16, max_length=48,
+                           learning_rate=2e-3, warmup_steps=5, eval_every=10, eval_size=64),
+    # Trained live in the pre-training notebook: about 70 s on 2 cores, MLM >= 60%, NSP >= 70%. Pairs
+    # of up to 48 tokens: in the same time, 2,000 short steps learn more than 1,500 steps of 64 tokens
+    # (measured on the storybook: MLM 0.665 / NSP 0.727 in 72 s, against 0.484 / 0.738 in 71 s).
+    "live": PretrainConfig(name="live", vocab_size=3000, num_documents=6000, steps=2000, batch_size=32,
+                           max_length=48, learning_rate=2e-3, warmup_steps=100, eval_every=250, eval_size=256),
+    # Makes the course checkpoints: about 11 min on 2 cores, MLM >= 70%, NSP >= 85%. Some pairs are
+    # cut short (short_seq_prob, as in BERT) so the model also sees inputs as short as fine-tuning's.
+    "course": PretrainConfig(name="course", num_hidden_layers=4, num_attention_heads=4, vocab_size=3000,
+                             num_documents=20000, steps=7000, batch_size=32, max_length=64, short_seq_prob=0.1,
+                             learning_rate=2e-3, warmup_steps=300, eval_every=250, eval_size=512),
+}
+
+
+def preset(name_or_config: str | PretrainConfig) -> PretrainConfig:
+    """A preset by name (see ``PRESETS``), or the config itself."""
+    if isinstance(name_or_config, PretrainConfig):
+        return name_or_config
+    check_choice("preset", name_or_config, list(PRESETS))
+    return PRESETS[name_or_config]
+
+
+# ----------------------------------------------------------------------------------------------
+# Data
 
 
 def pick_device(device: str | torch.device | None = None) -> torch.device:
@@ -109,7 +185,7 @@ def pick_device(device: str | torch.device | None = None) -> torch.device:
 
 
 def corpus_hash(documents: list[list[str]]) -> str:
-    """A SHA-256 of the documents' text: a checkpoint records it, so a changed corpus is detectable."""
+    """A SHA-256 of the documents' text: two corpora with the same hash are the same text."""
     h = hashlib.sha256()
     for document in documents:
         for sentence in document:
@@ -118,44 +194,27 @@ def corpus_hash(documents: list[list[str]]) -> str:
     return h.hexdigest()
 
 
-def lr_lambda(step: int, *, warmup_steps: int, total_steps: int) -> float:
-    """Learning-rate multiplier: linear warm-up from 0 to 1, then linear decay to 0 (as in BERT).
-
-    Warm-up matters here: with the full rate from step 0, Adam's first updates are large and noisy
-    and the MLM head settles on "always predict the most frequent token" for longer.
-    """
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    return max(0.0, (total_steps - step) / max(1, total_steps - warmup_steps))
-
-
-# ----------------------------------------------------------------------------------------------
-# Data
-
-
-def default_documents(num_documents: int, seed: int) -> list[list[str]]:
-    """The course's storybook corpus (documents of on-topic sentences)."""
-    from helpers.text.corpus import make_storybook
-
-    return make_storybook(num_documents=num_documents, seed=seed)
-
-
-def build_tokenizer(documents: list[list[str]], vocab_size: int, min_freq: int = 2):
+def build_tokenizer(documents: list[list[str]], vocab_size: int, min_freq: int = 2) -> WordPieceTokenizer:
     """A WordPiece vocabulary learnt from the training documents' sentences."""
-    from helpers.text.tokenizer import WordPieceTokenizer
-
     texts = [sentence for document in documents for sentence in document]
     return WordPieceTokenizer.from_corpus(texts, vocab_size=vocab_size, min_freq=min_freq)
 
 
-def make_pair_tensors(documents, tokenizer, max_length: int, seed: int,
-                      short_seq_prob: float = 0.0) -> dict[str, torch.Tensor]:
-    """NSP pairs of the documents, collated into padded LongTensors (one row per pair)."""
-    from helpers.objectives.nsp import collate, make_nsp_pairs
-
-    pairs = make_nsp_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
-                           short_seq_prob=short_seq_prob, progress=False)
-    batch = collate(pairs)
+def cut_pairs(documents, tokenizer, *, max_length: int, seed: int, short_seq_prob: float = 0.0,
+              sentence_objective: str = "nsp") -> dict[str, torch.Tensor]:
+    """Segment pairs of the documents as padded LongTensors, one row per pair. The pair label is
+    under ``sentence_label``: NSP's ``next_sentence_label``, or SOP's ``sentence_order_label``.
+    With no sentence objective the pairs are NSP's and their labels go unused."""
+    if sentence_objective == "sop":
+        pairs = make_sop_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
+                               short_seq_prob=short_seq_prob, progress=False)
+        batch = collate(pairs, label_key="sentence_order_label")
+        batch["sentence_label"] = batch.pop("sentence_order_label")
+    else:
+        pairs = make_nsp_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
+                               short_seq_prob=short_seq_prob, progress=False)
+        batch = collate(pairs)
+        batch["sentence_label"] = batch.pop("next_sentence_label")
     return {k: v for k, v in batch.items() if isinstance(v, torch.Tensor)}
 
 
@@ -166,14 +225,44 @@ def _take(data: dict[str, torch.Tensor], index: torch.Tensor, device: torch.devi
     return {k: (v[:, :length] if v.dim() == 2 else v).to(device) for k, v in rows.items()}
 
 
-def mask_batch(batch, tokenizer, *, mlm_probability, mask_prob, random_prob, generator):
-    """Apply the MLM corruption to a batch (on CPU, where the generator lives)."""
-    from helpers.objectives.mlm import mask_tokens
 
+def mask_batch(batch, tokenizer, *, generator: torch.Generator, mlm_probability: float = 0.15,
+               mask_prob: float = 0.8, random_prob: float = 0.1):
+    """The MLM corruption of a batch (on CPU, where the generator lives): a ``MaskedBatch``."""
     return mask_tokens(batch["input_ids"].cpu(), batch["special_tokens_mask"].cpu(),
                        vocab_size=tokenizer.vocab_size, mask_token_id=tokenizer.mask_token_id,
                        mlm_probability=mlm_probability, mask_prob=mask_prob, random_prob=random_prob,
                        generator=generator)
+
+
+class PairStream:
+    """Batches of pairs, in a seeded random order; each new pass over the corpus cuts new pairs
+    (new split points, new random B segments): BERT's ``dupe_factor``, computed on the fly."""
+
+    def __init__(self, documents, tokenizer, config: PretrainConfig, generator: torch.Generator):
+        self.documents, self.tokenizer, self.config, self.generator = documents, tokenizer, config, generator
+        self.epoch = 0
+        self._cut()
+
+    def _cut(self) -> None:
+        c = self.config
+        self.data = cut_pairs(self.documents, self.tokenizer, max_length=c.max_length, seed=c.seed + self.epoch,
+                              short_seq_prob=c.short_seq_prob, sentence_objective=c.sentence_objective)
+        self.num_pairs = self.data["input_ids"].shape[0]
+        self.order, self.cursor = torch.randperm(self.num_pairs, generator=self.generator), 0
+
+    def next(self) -> dict[str, torch.Tensor]:
+        size = self.config.batch_size
+        if self.cursor + size > self.num_pairs:  # a new pass: new pairs, new order
+            self.epoch += 1
+            self._cut()
+        index = self.order[self.cursor:self.cursor + size]
+        self.cursor += size
+        return _take(self.data, index, torch.device("cpu"))
+
+    @property
+    def epochs(self) -> float:
+        return self.epoch + self.cursor / self.num_pairs
 
 
 # ----------------------------------------------------------------------------------------------
@@ -186,80 +275,81 @@ class HeldOutSet:
 
     input_ids: torch.Tensor        # corrupted inputs
     original_ids: torch.Tensor
-    labels: torch.Tensor           # original id at selected positions, -100 elsewhere
+    labels: torch.Tensor           # original id at selected positions, IGNORE_INDEX elsewhere
     operations: torch.Tensor       # helpers.objectives.mlm.NOT_SELECTED / MASKED / RANDOMISED / KEPT
     token_type_ids: torch.Tensor
     attention_mask: torch.Tensor
-    next_sentence_label: torch.Tensor
+    sentence_label: torch.Tensor   # the pair label of the set's sentence objective
+    sentence_objective: str = "nsp"
 
 
-def make_held_out_set(documents, tokenizer, *, max_length=64, size=256, seed=0,
-                      mlm_probability=0.15, mask_prob=0.8, random_prob=0.1) -> HeldOutSet:
+def make_held_out_set(documents, tokenizer, *, max_length: int = 64, size: int = 256, seed: int = 0,
+                      sentence_objective: str = "nsp") -> HeldOutSet:
     """Pairs from ``documents`` (keep them apart from the training text), masked with a fixed seed.
 
-    The held-out masking always uses the same ``seed``; by default it uses the standard 80/10/10
-    mix even when the model was trained another way, so the per-operation accuracies exist for
-    every model and can be compared.
+    The masking is always the standard 80/10/10 mix, even when the model was trained another way,
+    so the per-operation accuracies exist for every model and can be compared.
     """
-    data = make_pair_tensors(documents, tokenizer, max_length, seed)
-    n = min(size, data["input_ids"].shape[0])
-    data = _take(data, torch.arange(n), torch.device("cpu"))
+    check_choice("sentence_objective", sentence_objective, SENTENCE_OBJECTIVES)
+    data = cut_pairs(documents, tokenizer, max_length=max_length, seed=seed, sentence_objective=sentence_objective)
+    data = _take(data, torch.arange(min(size, data["input_ids"].shape[0])), torch.device("cpu"))
     generator = torch.Generator().manual_seed(EVAL_MASKING_SEED + seed)
-    masked = mask_batch(data, tokenizer, mlm_probability=mlm_probability, mask_prob=mask_prob,
-                        random_prob=random_prob, generator=generator)
+    masked = mask_batch(data, tokenizer, generator=generator)  # always 80/10/10
     return HeldOutSet(masked.input_ids, data["input_ids"], masked.labels, masked.operations,
-                      data["token_type_ids"], data["attention_mask"], data["next_sentence_label"])
+                      data["token_type_ids"], data["attention_mask"], data["sentence_label"], sentence_objective)
 
 
 @torch.no_grad()
-def evaluate(model, held_out: HeldOutSet, *, batch_size: int = 64) -> dict[str, float]:
+def evaluate_pretraining(model, held_out: HeldOutSet, *, batch_size: int = 64) -> dict[str, float]:
     """Loss and accuracies of ``model`` on a held-out set.
 
-    Returns ``mlm_loss``, ``nsp_loss``, ``loss`` (their sum), ``mlm_accuracy`` (all selected
-    positions), ``mlm_accuracy_masked`` / ``_random`` / ``_kept`` (split by what the corruption
-    did), ``nsp_accuracy``, and the position counts.
+    Returns ``mlm_loss``, ``mlm_accuracy`` (all selected positions), ``mlm_accuracy_masked`` /
+    ``_random`` / ``_kept`` (split by what the corruption did), the position counts, and for the
+    set's sentence objective ``nsp_loss`` / ``nsp_accuracy`` or ``sop_loss`` / ``sop_accuracy``
+    (nothing for "none"); ``loss`` is the sum of the two losses.
     """
-    from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED
-
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     correct = {MASKED: 0, RANDOMISED: 0, KEPT: 0}
     count = {MASKED: 0, RANDOMISED: 0, KEPT: 0}
-    mlm_loss_sum, nsp_loss_sum, nsp_correct, n_pairs = 0.0, 0.0, 0, 0
+    mlm_loss_sum, pair_loss_sum, pair_correct, n_pairs = 0.0, 0.0, 0, 0
     for start in range(0, held_out.input_ids.shape[0], batch_size):
-        sl = slice(start, start + batch_size)
-        out = model(held_out.input_ids[sl].to(device), token_type_ids=held_out.token_type_ids[sl].to(device),
-                    attention_mask=held_out.attention_mask[sl].to(device))
-        logits = _out(out, "prediction_logits").float().cpu()
-        labels, ops = held_out.labels[sl], held_out.operations[sl]
-        selected = labels != -100
+        rows = slice(start, start + batch_size)
+        out = model(held_out.input_ids[rows].to(device), token_type_ids=held_out.token_type_ids[rows].to(device),
+                    attention_mask=held_out.attention_mask[rows].to(device))
+        logits = out.prediction_logits.float().cpu()
+        labels, ops = held_out.labels[rows], held_out.operations[rows]
+        selected = labels != IGNORE_INDEX
         mlm_loss_sum += F.cross_entropy(logits[selected], labels[selected], reduction="sum").item()
         hits = logits.argmax(-1) == labels
         for op in correct:
             where = selected & (ops == op)
             correct[op] += int(hits[where].sum())
             count[op] += int(where.sum())
-        nsp_logits = _out(out, "seq_relationship_logits").float().cpu()
-        nsp_labels = held_out.next_sentence_label[sl]
-        nsp_loss_sum += F.cross_entropy(nsp_logits, nsp_labels, reduction="sum").item()
-        nsp_correct += int((nsp_logits.argmax(-1) == nsp_labels).sum())
-        n_pairs += nsp_labels.shape[0]
+        pair_logits = out.seq_relationship_logits.float().cpu()
+        pair_labels = held_out.sentence_label[rows]
+        pair_loss_sum += F.cross_entropy(pair_logits, pair_labels, reduction="sum").item()
+        pair_correct += int((pair_logits.argmax(-1) == pair_labels).sum())
+        n_pairs += pair_labels.shape[0]
     model.train(was_training)
     n_selected = sum(count.values())
-    mlm_loss = mlm_loss_sum / max(1, n_selected)
-    nsp_loss = nsp_loss_sum / max(1, n_pairs)
     safe = lambda c, n: c / n if n else float("nan")  # noqa: E731
-    return dict(
-        loss=mlm_loss + nsp_loss, mlm_loss=mlm_loss, nsp_loss=nsp_loss,
+    metrics = dict(
+        loss=mlm_loss_sum / max(1, n_selected), mlm_loss=mlm_loss_sum / max(1, n_selected),
         mlm_accuracy=safe(sum(correct.values()), n_selected),
         mlm_accuracy_masked=safe(correct[MASKED], count[MASKED]),
         mlm_accuracy_random=safe(correct[RANDOMISED], count[RANDOMISED]),
         mlm_accuracy_kept=safe(correct[KEPT], count[KEPT]),
-        nsp_accuracy=safe(nsp_correct, n_pairs),
         num_selected=n_selected, num_masked=count[MASKED], num_random=count[RANDOMISED],
         num_kept=count[KEPT], num_pairs=n_pairs,
     )
+    if held_out.sentence_objective != "none":
+        name = held_out.sentence_objective
+        metrics[f"{name}_loss"] = pair_loss_sum / max(1, n_pairs)
+        metrics[f"{name}_accuracy"] = safe(pair_correct, n_pairs)
+        metrics["loss"] += metrics[f"{name}_loss"]
+    return metrics
 
 
 # ----------------------------------------------------------------------------------------------
@@ -270,263 +360,134 @@ def evaluate(model, held_out: HeldOutSet, *, batch_size: int = 64) -> dict[str, 
 class PretrainResult:
     """What :func:`pretrain` returns.
 
-    ``history["train"]`` has one entry per step (``step``, ``loss``, ``mlm_loss``, ``nsp_loss``,
-    ``lr``); ``history["eval"]`` one entry per evaluation (``step``, ``seconds`` and everything
-    :func:`evaluate` returns). Both are dicts of equal-length lists, ready to plot.
+    ``history["train"]`` has one entry per step (``step``, ``loss``, ``mlm_loss``,
+    ``sentence_loss``, ``lr``); ``history["eval"]`` one entry per evaluation (``step``, ``seconds``
+    and everything :func:`evaluate_pretraining` returns). Both are dicts of equal-length lists.
     """
 
     model: torch.nn.Module
-    tokenizer: Any
+    tokenizer: WordPieceTokenizer
+    config: PretrainConfig
     history: dict[str, dict[str, list]]
-    settings: dict[str, Any]
     steps: int = 0
     seconds: float = 0.0           # wall clock of the loop, evaluations included
     eval_seconds: float = 0.0      # of which spent on held-out evaluation
     tokens_seen: int = 0           # real (non-padding) tokens, all ranks
     positions_processed: int = 0   # positions the model computed (padding included), all ranks
     selected_seen: int = 0         # MLM-selected positions, all ranks
+    epochs: float = 0.0            # passes over the corpus
     final: dict[str, float] = field(default_factory=dict)
     held_out: HeldOutSet | None = None  # the fixed held-out set the curves were measured on
+    interrupted: bool = False      # Ctrl-C stopped it before its last step
+    world_size: int = 1            # processes that trained together (torchrun)
+    optimizer_state: dict | None = None
 
     def metadata(self) -> dict[str, Any]:
         """Plain-type facts about the run, for the checkpoint."""
-        return dict(settings=copy.deepcopy(self.settings), steps=self.steps, seconds=round(self.seconds, 2),
-                    train_seconds=round(self.seconds - self.eval_seconds, 2),
+        return dict(settings=dataclasses.asdict(self.config), sentence_objective=self.config.sentence_objective,
+                    steps=self.steps, seconds=round(self.seconds, 2),
+                    train_seconds=round(self.seconds - self.eval_seconds, 2), epochs=round(self.epochs, 3),
                     tokens_seen=self.tokens_seen, positions_processed=self.positions_processed,
-                    selected_seen=self.selected_seen,
+                    selected_seen=self.selected_seen, interrupted=self.interrupted, world_size=self.world_size,
                     metrics={k: float(v) for k, v in self.final.items()},
                     num_parameters=count_parameters(self.model))
 
 
-def resolve_settings(preset: str | None, **overrides) -> dict[str, Any]:
-    """The preset's settings, with every override that is not None applied on top."""
-    if preset is not None:
-        check_choice("preset", preset, list(PRESETS))
-    settings = copy.deepcopy(_DEFAULTS)
-    settings.update(copy.deepcopy(PRESETS[preset]) if preset else {})
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        if key == "model":
-            settings["model"] = {**settings["model"], **value}
-        else:
-            settings[key] = value
-    settings["preset"] = preset
-    if settings.get("warmup_steps") is None:
-        settings["warmup_steps"] = max(1, settings["steps"] // 10)
-    return settings
+MaskFunction = Callable[..., tuple[torch.Tensor, torch.Tensor]]
 
 
-def pretrain(
-    documents: list[list[str]] | None = None,
-    *,
-    preset: str | None = "live",
-    tokenizer=None,
-    model=None,
-    model_config: dict | None = None,
-    steps: int | None = None,
-    time_budget: float | None = None,
-    batch_size: int | None = None,
-    max_length: int | None = None,
-    learning_rate: float | None = None,
-    warmup_steps: int | None = None,
-    weight_decay: float | None = None,
-    mlm: bool = True,
-    nsp: bool = True,
-    mlm_probability: float = 0.15,
-    short_seq_prob: float | None = None,
-    mask_prob: float = 0.8,
-    random_prob: float = 0.1,
-    eval_documents: list[list[str]] | None = None,
-    eval_every: int | None = None,
-    eval_size: int | None = None,
-    num_documents: int | None = None,
-    vocab_size: int | None = None,
-    seed: int = 0,
-    device: str | torch.device | None = None,
-    progress: bool = True,
-) -> PretrainResult:
-    """Pre-train a small BERT with MLM and NSP; return the model, tokenizer and training history.
+def pretrain(config: str | PretrainConfig = "live", *, documents: list[list[str]] | None = None,
+             eval_documents: list[list[str]] | None = None, tokenizer: WordPieceTokenizer | None = None,
+             model: BertForPreTraining | None = None, mask_fn: MaskFunction | None = None,
+             optimizer_state: dict | None = None, start_step: int = 0,
+             device: str | torch.device | None = None, progress: bool = True) -> PretrainResult:
+    """Pre-train a small BERT; return the model, its tokenizer and the training history.
 
-    Start from a ``preset`` ("tiny", "live", "course"; see ``PRESETS``) and override any setting by
-    passing it. The switches of the lesson's experiments are one argument each:
-
-    - ``mask_prob=1.0, random_prob=0.0``: selected tokens always become [MASK] (no 10/10);
-    - ``nsp=False``: MLM only (RoBERTa's choice); ``mlm=False``: NSP only.
-
-    ``documents`` defaults to the storybook corpus (``num_documents`` of them, from ``seed``);
-    ``eval_documents`` defaults to other storybook documents (seed + 10000) that training never
-    sees. ``tokenizer`` is built from the training documents if not given (``vocab_size``); a
-    ``model`` may be passed to continue training it. ``steps`` is the budget; ``time_budget``
-    (seconds) optionally stops earlier. The same ``seed`` gives the same vocabulary, pairs, masks,
-    initial weights and hence the same loss curve.
-
-    Pairs are cut BERT's way (``helpers.objectives.nsp.make_nsp_pairs``): segments of whole sentences filling
-    ``max_length``, a fraction ``short_seq_prob`` of them cut shorter; every pass over the corpus
-    cuts fresh pairs (new random B segments). Masking is dynamic: a new draw for every batch.
-
-    Under ``torchrun`` (torch.distributed initialised), the model is wrapped in
-    DistributedDataParallel: each rank draws its own batches and masks (seed + rank) from the same
-    pairs, ``batch_size`` is per rank, and only rank 0 evaluates and shows the progress bar.
+    ``config`` is a preset name ("tiny", "live", "course") or a :class:`PretrainConfig`.
+    ``documents`` default to the storybook corpus; ``eval_documents`` to other storybook documents
+    that training never sees. A ``model`` (with its ``tokenizer``) continues training from its
+    weights; ``optimizer_state`` and ``start_step`` resume a run where it stopped. ``mask_fn``
+    replaces the course's MLM corruption: ``mask_fn(input_ids, special_tokens_mask, *, vocab_size,
+    mask_token_id, generator) -> (corrupted_input_ids, labels)``. Under ``torchrun`` the model is
+    wrapped in DistributedDataParallel; each rank draws its own batches and masks (seed + rank).
     """
-    from helpers.modeling.bert import BertConfig, BertForPreTraining
-
-    if not (mlm or nsp):
-        raise ValueError("mlm=False and nsp=False is not allowed: at least one objective must be on.")
-    check_probability("mlm_probability", mlm_probability)
-    check_probability("mask_prob", mask_prob, allow_zero=True)
-    check_probability("random_prob", random_prob, allow_zero=True)
-    if mask_prob + random_prob > 1 + 1e-9:
-        raise ValueError(f"mask_prob + random_prob = {mask_prob + random_prob!r} is not allowed: "
-                         "it must be <= 1 (the rest of the selected tokens are kept).")
-    if time_budget is not None and not (isinstance(time_budget, (int, float)) and time_budget > 0):
-        raise ValueError(f"time_budget={time_budget!r} is not allowed: it must be a positive number of seconds or None.")
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed={seed!r} is not allowed: it must be an integer.")
-
-    s = resolve_settings(preset, model=model_config, steps=steps, batch_size=batch_size, max_length=max_length,
-                         learning_rate=learning_rate, warmup_steps=warmup_steps, weight_decay=weight_decay,
-                         eval_every=eval_every, eval_size=eval_size, num_documents=num_documents,
-                         vocab_size=vocab_size, short_seq_prob=short_seq_prob)
-    for name in ("steps", "batch_size", "max_length", "eval_every", "eval_size", "num_documents", "vocab_size"):
-        check_positive_int(name, s[name])
-    s.update(mlm=mlm, nsp=nsp, mlm_probability=mlm_probability, mask_prob=mask_prob, random_prob=random_prob,
-             seed=seed, time_budget=time_budget)
-
-    rank, world_size = _dist_info()
+    config = preset(config)
+    rank, world_size = _distributed_rank_and_size()
     device = pick_device(device)
-    is_main = rank == 0
-
-    # --- data: same documents, vocabulary and pairs on every rank (everything is seeded)
-    if documents is None:
-        documents = default_documents(s["num_documents"], seed)
-        s["corpus"] = s.get("corpus", "storybook")
+    documents = documents if documents is not None else make_storybook(config.num_documents, seed=config.seed)
     if eval_documents is None:
-        eval_documents = default_documents(max(50, s["eval_size"]), seed + HELD_OUT_SEED_OFFSET)
-    if tokenizer is None:
-        tokenizer = build_tokenizer(documents, s["vocab_size"], s.get("min_freq", 2))
-    s["vocab_size"] = tokenizer.vocab_size
-    # Each pass over the corpus (epoch) cuts fresh pairs, with new random B segments for NSP:
-    # like BERT's "dupe factor", but computed on the fly.
-    epoch = 0
-    data = make_pair_tensors(documents, tokenizer, s["max_length"], seed, s["short_seq_prob"])
-    num_pairs = data["input_ids"].shape[0]
-    held_out = make_held_out_set(eval_documents, tokenizer, max_length=s["max_length"], size=s["eval_size"],
-                                 seed=seed) if is_main else None
-
-    # --- model: the same initial weights on every rank (DDP also broadcasts rank 0's)
+        eval_documents = make_storybook(max(50, config.eval_size), seed=config.seed + HELD_OUT_SEED_OFFSET)
+    tokenizer = tokenizer or build_tokenizer(documents, config.vocab_size, config.min_freq)
     if model is None:
-        torch.manual_seed(seed)
-        config = BertConfig(**{"vocab_size": tokenizer.vocab_size, **s["model"]})
-        model = BertForPreTraining(config)
+        torch.manual_seed(config.seed)  # the same initial weights on every rank
+        model = BertForPreTraining(config.model_config(tokenizer.vocab_size))
     elif model.config.vocab_size != tokenizer.vocab_size:
         raise ValueError(f"model has vocab_size={model.config.vocab_size} but the tokenizer has "
-                         f"{tokenizer.vocab_size} tokens: they must match.")
-    s["model"] = {k: v for k, v in model.config.to_dict().items()}
+                         f"{tokenizer.vocab_size} tokens: pass the tokenizer the model was trained with.")
     model.to(device).train()
-    trained = model
-    if world_size > 1:
-        ddp_args = dict(device_ids=[device.index]) if device.type == "cuda" else {}
-        # Heads that get no loss (NSP off, or MLM off) have no gradients: DDP must be told.
-        trained = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=not (mlm and nsp),
-                                                            **ddp_args)
 
-    # --- optimiser: AdamW, no weight decay on biases and LayerNorm weights (as in BERT)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": s["weight_decay"]},
-                                   {"params": no_decay, "weight_decay": 0.0}], lr=s["learning_rate"])
-    total = s["steps"]
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_lambda(step, warmup_steps=s["warmup_steps"], total_steps=total))
+    # One generator per rank for batches and masks: the same seed gives the same run.
+    generator = torch.Generator().manual_seed(config.seed * 1_000_003 + rank)
+    pairs = PairStream(documents, tokenizer, config, generator)
+    held_out = make_held_out_set(eval_documents, tokenizer, max_length=config.max_length, size=config.eval_size,
+                                 seed=config.seed, sentence_objective=config.sentence_objective)
+    counts = dict(tokens=0, positions=0, selected=0)
 
-    # Batches and masks come from one generator per rank: the same seed gives the same run.
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + rank)
-    order, cursor = torch.randperm(num_pairs, generator=generator), 0
+    def next_batch(step: int) -> dict:
+        batch = pairs.next()
+        if mask_fn is None:
+            masked = mask_batch(batch, tokenizer, generator=generator, mlm_probability=config.mlm_probability,
+                                mask_prob=config.mask_prob, random_prob=config.random_prob)
+            corrupted, labels = masked.input_ids, masked.labels
+        else:
+            corrupted, labels = mask_fn(batch["input_ids"], batch["special_tokens_mask"], vocab_size=tokenizer.vocab_size,
+                                        mask_token_id=tokenizer.mask_token_id, generator=generator)
+        counts["tokens"] += int(batch["attention_mask"].sum()) * world_size
+        counts["positions"] += batch["input_ids"].numel() * world_size
+        counts["selected"] += int((labels != IGNORE_INDEX).sum()) * world_size
+        return dict(input_ids=(corrupted if config.mlm else batch["input_ids"]).to(device),
+                    token_type_ids=batch["token_type_ids"].to(device),
+                    attention_mask=batch["attention_mask"].to(device),
+                    labels=labels.to(device) if config.mlm else None,
+                    next_sentence_label=(batch["sentence_label"].to(device)
+                                         if config.sentence_objective != "none" else None))
 
-    history: dict[str, dict[str, list]] = {
-        "train": {"step": [], "loss": [], "mlm_loss": [], "nsp_loss": [], "lr": []},
-        "eval": {"step": [], "seconds": []},
-    }
+    def log_step(output, batch) -> dict:
+        return {"mlm_loss": _item(output.mlm_loss), "sentence_loss": _item(output.nsp_loss)}
 
-    eval_seconds = 0.0
-
-    def record_eval(step: int, seconds: float) -> dict[str, float]:
-        nonlocal eval_seconds
-        t0 = time.perf_counter()
-        metrics = evaluate(model, held_out)
-        eval_seconds += time.perf_counter() - t0
-        history["eval"]["step"].append(step)
-        history["eval"]["seconds"].append(round(seconds, 3))
-        for key, value in metrics.items():
-            history["eval"].setdefault(key, []).append(value)
-        return metrics
-
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc=f"pre-training ({s.get('preset') or 'custom'})", disable=not (progress and is_main),
-               leave=True)
-    start, step, tokens_seen, positions, selected_seen = time.perf_counter(), 0, 0, 0, 0
-    metrics: dict[str, float] = {}
-    if is_main:
-        metrics = record_eval(0, 0.0)
-    while step < total:
-        # time budget: every rank must stop at the same step, so rank 0's clock decides
-        if time_budget is not None:
-            stop = torch.tensor([float(time.perf_counter() - start >= time_budget)], device=device)
-            if world_size > 1:
-                torch.distributed.broadcast(stop, src=0)
-            if stop.item():
-                break
-        if cursor + s["batch_size"] > num_pairs:  # new epoch: new pairs, new order
-            epoch += 1
-            data = make_pair_tensors(documents, tokenizer, s["max_length"], seed + epoch, s["short_seq_prob"])
-            num_pairs = data["input_ids"].shape[0]
-            order, cursor = torch.randperm(num_pairs, generator=generator), 0
-        index = order[cursor:cursor + s["batch_size"]]
-        cursor += s["batch_size"]
-        batch = _take(data, index, torch.device("cpu"))
-        masked = mask_batch(batch, tokenizer, mlm_probability=mlm_probability, mask_prob=mask_prob,
-                            random_prob=random_prob, generator=generator)
-        out = trained(
-            (masked.input_ids if mlm else batch["input_ids"]).to(device),
-            token_type_ids=batch["token_type_ids"].to(device),
-            attention_mask=batch["attention_mask"].to(device),
-            labels=masked.labels.to(device) if mlm else None,
-            next_sentence_label=batch["next_sentence_label"].to(device) if nsp else None,
-        )
-        loss = _out(out, "loss")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        step += 1
-        tokens_seen += int(batch["attention_mask"].sum()) * world_size
-        positions += batch["input_ids"].numel() * world_size
-        selected_seen += int((masked.labels != -100).sum()) * world_size
-
-        train = history["train"]
-        train["step"].append(step)
-        train["loss"].append(loss.item())
-        for part in ("mlm_loss", "nsp_loss"):
-            value = _out(out, part)
-            train[part].append(value.item() if value is not None else float("nan"))
-        train["lr"].append(scheduler.get_last_lr()[0])
-        if is_main and (step % s["eval_every"] == 0 or step == total):
-            metrics = record_eval(step, time.perf_counter() - start)
-            bar.set_postfix(mlm=f"{metrics['mlm_accuracy']:.2f}", nsp=f"{metrics['nsp_accuracy']:.2f}")
-        bar.update(1)
-    if is_main and history["eval"]["step"][-1] != step:
-        metrics = record_eval(step, time.perf_counter() - start)
-    bar.close()
-    seconds = time.perf_counter() - start
+    loop = train(model, next_batch, steps=config.steps, learning_rate=config.learning_rate,
+                 warmup_steps=config.warmup, weight_decay=config.weight_decay, time_budget=config.time_budget,
+                 evaluate=lambda step: evaluate_pretraining(model, held_out), eval_every=config.eval_every,
+                 eval_at_start=start_step == 0, log_step=log_step, forward_model=_maybe_distributed(model, config),
+                 start_step=start_step, optimizer_state=optimizer_state, precision=config.precision,
+                 progress=progress, description=f"pre-training ({config.name})", is_main=rank == 0)
     model.eval()
-    s["num_pairs"] = num_pairs
-    s["epochs"] = epoch + cursor / num_pairs
-    s["world_size"] = world_size
-    return PretrainResult(model=model, tokenizer=tokenizer, history=history, settings=s, steps=step,
-                          seconds=seconds, eval_seconds=eval_seconds, tokens_seen=tokens_seen, positions_processed=positions,
-                          selected_seen=selected_seen, final=metrics, held_out=held_out)
+    final = {k: v[-1] for k, v in loop.eval.items() if k not in ("step", "seconds")} if loop.eval["step"] else {}
+    return PretrainResult(model=model, tokenizer=tokenizer, config=config, history={"train": loop.train, "eval": loop.eval},
+                          steps=loop.steps, seconds=loop.seconds, eval_seconds=loop.eval_seconds,
+                          tokens_seen=counts["tokens"], positions_processed=counts["positions"],
+                          selected_seen=counts["selected"], epochs=pairs.epochs, final=final,
+                          held_out=held_out if rank == 0 else None, interrupted=loop.interrupted,
+                          optimizer_state=loop.optimizer_state, world_size=world_size)
 
 
+def _item(value: torch.Tensor | None) -> float:
+    return value.item() if value is not None else float("nan")
+
+
+def _distributed_rank_and_size() -> tuple[int, int]:
+    """(rank, world size); (0, 1) when not running under torch.distributed."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _maybe_distributed(model: torch.nn.Module, config: PretrainConfig) -> torch.nn.Module:
+    """Under torchrun: DistributedDataParallel, which averages gradients across ranks."""
+    if _distributed_rank_and_size()[1] == 1:
+        return model
+    device = next(model.parameters()).device
+    ddp_args = dict(device_ids=[device.index]) if device.type == "cuda" else {}
+    # A head that gets no loss (sentence objective off, or MLM off) has no gradients: DDP must be told.
+    unused = not (config.mlm and config.sentence_objective != "none")
+    return torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=unused, **ddp_args)

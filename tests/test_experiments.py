@@ -1,0 +1,113 @@
+"""The experiments layer: each claim's function on tiny models (structure, determinism), and the
+claims themselves where they are cheap enough to check."""
+from __future__ import annotations
+
+import dataclasses
+from types import SimpleNamespace
+
+import pytest
+
+from helpers import experiments as ex
+from helpers.modeling.bert import BertConfig
+from helpers.modeling.checkpoints import save_checkpoint
+from helpers.training.pretraining import PRESETS, pretrain
+
+
+def test_spread_formats_mean_and_spread():
+    s = ex.Spread([0.70, 0.74, 0.78])
+    assert s.mean == pytest.approx(0.74) and s.std == pytest.approx(0.0326598, rel=1e-4)
+    assert f"{s:.1%}" == "74.0% ± 3.3"
+    assert ex.Spread([0.5]).std == 0.0
+
+
+def test_copy_collapse_experiment_structure_and_causal_invariance():
+    r = ex.copy_collapse_experiment(steps=5, num_documents=60, vocab_size=300, hidden_size=16, eval_size=20,
+                                    progress=False)
+    for arm in (r.bidirectional, r.causal):
+        assert len(arm.train_loss) == 5
+        assert 0 <= arm.accuracy_future_hidden <= 1
+    # a causal model cannot see the future anyway: hiding it changes nothing
+    assert r.causal.loss_future_visible == pytest.approx(r.causal.loss_future_hidden)
+    assert r.bidirectional.model.config.is_causal is False
+    assert 0 < r.most_frequent_token_accuracy < 1
+    assert set(r.accuracies()["future hidden (generating text)"]) == {"bidirectional", "causal"}
+
+
+@pytest.mark.slow
+def test_copy_collapse_shows_the_effect():
+    """The claim itself, at the default size: the bidirectional model copies (low loss, high accuracy
+    with the future visible) and is far worse than the causal model once the future is hidden."""
+    r = ex.copy_collapse_experiment(seed=0, progress=False)
+    bi, causal = r.bidirectional, r.causal
+    assert sum(bi.train_loss[-10:]) / 10 < 0.5 * sum(causal.train_loss[-10:]) / 10
+    assert bi.accuracy_future_visible > 0.9
+    assert bi.accuracy_future_hidden < causal.accuracy_future_hidden - 0.15
+
+
+def test_accuracy_by_position_is_deterministic_and_restores_the_mode(tiny_model, story_tokenizer):
+    tiny_model.train()
+    a = ex.accuracy_by_position(tiny_model, story_tokenizer, num_documents=40, size=48)
+    assert tiny_model.training
+    b = ex.accuracy_by_position(tiny_model, story_tokenizer, num_documents=40, size=48)
+    assert a == b and a.positions > 20
+    for value in (a.masked, a.random, a.kept, a.unselected):
+        assert 0 <= value <= 1
+
+
+def test_sentence_head_breakdown_covers_four_kinds(tiny_model, story_tokenizer):
+    result = ex.sentence_head_breakdown(tiny_model, story_tokenizer, num_documents=60)
+    assert list(result) == list(ex.PAIR_KINDS)
+    assert all(0 <= v <= 1 for v in result.values())
+    # an untrained head answers the same for almost every pair: right on one side, wrong on the other
+    assert min(result.values()) < 0.5 < max(result.values()) or len(set(result.values())) > 1
+
+
+def test_compare_finetuning_and_learning_curve_repeat_exactly(tiny_model, story_tokenizer, tiny_config):
+    arms = {"pre-trained": {"encoder": tiny_model}, "from scratch": {"encoder": None, "config": tiny_config},
+            "frozen": {"encoder": tiny_model, "freeze_encoder": True}}
+    kwargs = dict(num_labels=8, seeds=(0, 1), steps=3, test_size=20, progress=False)
+    a = ex.compare_finetuning("sentiment", story_tokenizer, arms, **kwargs)
+    b = ex.compare_finetuning("sentiment", story_tokenizer, arms, **kwargs)
+    assert a.scores == b.scores
+    assert set(a.scores) == set(arms) and set(a.scores["frozen"]) == {"test", "test_heldout"}
+    assert all(len(s.values) == 2 and 0 <= s.mean <= 1 for arm in a.scores.values() for s in arm.values())
+    assert a.trainable_parameters["frozen"] < a.trainable_parameters["pre-trained"]
+    assert 0 < a.baseline["test"] < 1 and a.metric == "accuracy"
+    checkpoint = SimpleNamespace(model=tiny_model, tokenizer=story_tokenizer)
+    curve = ex.learning_curve("ner", checkpoint, label_counts=(8, 16), seeds=(0,), steps=3, test_size=20,
+                              progress=False)
+    assert list(curve.curve("pre-trained")) == [8, 16] and curve.metric == "entity_f1"
+
+
+def test_family_names_the_four_arms():
+    assert set(ex.FAMILY.values()) == {"course", "course-always-mask", "course-mlm-only", "course-sop"}
+    with pytest.raises(ValueError, match="arm"):
+        ex.load_family(["no such arm"])
+
+
+def test_training_flops_formula():
+    config = BertConfig(vocab_size=1000, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=512)
+    H, I, L, T = 128, 512, 2, 64
+    per_token = L * (8 * H * H + 4 * H * I + 4 * T * H)
+    assert ex.training_flops(config, 1000, seq_len=T) == 3 * 1000 * per_token
+    # the encoder part is "6 x (encoder matmul parameters) x tokens" plus attention
+    matmul_params = L * (4 * H * H + 2 * H * I)
+    assert ex.training_flops(config, 1000, seq_len=T) == 6 * matmul_params * 1000 + 3 * 1000 * L * 4 * T * H
+    with_heads = ex.training_flops(config, 1000, seq_len=T, num_selected=150, num_sequences=16, num_labels=2)
+    assert with_heads == 3 * 1000 * per_token + 3 * (150 * 2 * (H * H + H * 1000) + 16 * 2 * (H * H + 2 * H))
+    assert ex.training_flops(config, 1000, seq_len=T, freeze_encoder=True) == 1000 * per_token
+
+
+def test_pretraining_cost_reads_the_checkpoint(tmp_path):
+    run = pretrain(dataclasses.replace(PRESETS["tiny"], num_documents=120, steps=12, eval_size=32), progress=False)
+    path = save_checkpoint(tmp_path / "c.pt", run.model, run.tokenizer, run.metadata())
+    fake_finetune = SimpleNamespace(seconds=0.5, steps=10, settings=dict(batch_size=8, max_length=32,
+                                                                          freeze_encoder=False))
+    cost = ex.pretraining_cost(path, fake_finetune)
+    pre, fine = cost["pretraining"], cost["finetuning"]
+    assert pre["steps"] == 12 and pre["tokens"] == run.tokens_seen
+    assert pre["positions"] == run.positions_processed >= run.tokens_seen
+    assert fine["positions"] == 10 * 8 * 32
+    assert cost["ratio_flops"] == pytest.approx(pre["flops"] / fine["flops"])
+    assert cost["ratio_seconds"] == pytest.approx(pre["seconds"] / 0.5)
