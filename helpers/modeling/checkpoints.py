@@ -95,8 +95,16 @@ def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | 
     """
     path = Path(path)
     state, tied = _dedupe_tied(model.state_dict())
+    bad = _first_non_finite(state)
+    if bad:  # a diverged run: such a file would load, then predict nonsense
+        raise ValueError(f"model has a non-finite weight ({bad}): training diverged; nothing was saved to "
+                         f"{str(path)!r}.")
     state = {k: (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).clone()
              for k, v in state.items()}
+    bad = _first_non_finite(state)
+    if bad:
+        raise ValueError(f"dtype={dtype} is not allowed for this model: a weight is too large for it ({bad} "
+                         f"after conversion); save with dtype=torch.float32. Nothing was saved to {str(path)!r}.")
     payload = {
         "format": CHECKPOINT_FORMAT,
         "format_version": CHECKPOINT_VERSION,
@@ -120,6 +128,18 @@ def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | 
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _first_non_finite(state: dict[str, torch.Tensor]) -> str | None:
+    """``"name[index] = value"`` of the first NaN or infinite weight in ``state``, or None."""
+    for name, tensor in state.items():
+        if not (isinstance(tensor, torch.Tensor) and tensor.is_floating_point()):
+            continue
+        finite = torch.isfinite(tensor)
+        if not bool(finite.all()):
+            where = tuple(int(i) for i in (~finite).nonzero()[0])
+            return f"{name}{list(where)} = {float(tensor[where])}"
+    return None
 
 
 def tokenizer_vocab_list(tokenizer) -> list[str]:
@@ -199,6 +219,10 @@ def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
     state = dict(payload["state_dict"])
     for name, source in payload["tied"].items():
         state[name] = state[source]
+    bad = _first_non_finite(payload["state_dict"])
+    if bad:
+        raise ValueError(f"path={str(path)!r} is not allowed: it holds non-finite weights (first: {bad}), so "
+                         "every prediction would be NaN. The run that wrote it diverged; train it again.")
     expected = model.state_dict()
     unknown = sorted(set(state) - set(expected))
     absent = sorted(set(expected) - set(state))
