@@ -163,16 +163,8 @@ class Checkpoint:
     metadata: dict
 
 
-def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
-                    device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint written by :func:`save_checkpoint`.
-
-    Pass ``model`` to load the weights into an existing model, or ``tokenizer`` to check that the
-    checkpoint uses the same vocabulary; a mismatch is a ``ValueError`` that says what differs
-    (rather than a tensor-shape traceback). A missing file is a ``FileNotFoundError``; a truncated
-    or foreign file is a ``ValueError``.
-    """
-    path = Path(path)
+def _read_payload(path: Path) -> dict:
+    """The checkpoint's contents, checked to be this course's format; else a clear error."""
     if not path.exists():
         raise FileNotFoundError(f"path={str(path)!r}: no such checkpoint file.")
     if path.is_dir():
@@ -191,7 +183,29 @@ def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
     missing = [k for k in ("config", "vocab", "state_dict", "tied", "metadata") if k not in payload]
     if missing:
         raise ValueError(f"path={str(path)!r} is an incomplete checkpoint: missing {missing}.")
+    return payload
 
+
+def read_checkpoint_metadata(path: str | os.PathLike) -> dict:
+    """Only the metadata of a checkpoint (steps, settings, held-out ``metrics``...), without building a model.
+
+    Raises like :func:`load_checkpoint` for a missing, foreign or damaged file.
+    """
+    metadata = _read_payload(Path(path))["metadata"]
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
+                    device: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint written by :func:`save_checkpoint`.
+
+    Pass ``model`` to load the weights into an existing model, or ``tokenizer`` to check that the
+    checkpoint uses the same vocabulary; a mismatch is a ``ValueError`` that says what differs
+    (rather than a tensor-shape traceback). A missing file is a ``FileNotFoundError``; a truncated
+    or foreign file is a ``ValueError``.
+    """
+    path = Path(path)
+    payload = _read_payload(path)
     config_dict, vocab = payload["config"], payload["vocab"]
     if len(vocab) != config_dict.get("vocab_size"):
         raise ValueError(f"path={str(path)!r} is inconsistent: {len(vocab)} vocabulary entries but "
