@@ -124,3 +124,30 @@ def test_fill_mask_shapes_and_errors(saved):
         fill_mask(model, tokenizer, "no blank here .")
     with pytest.raises(ValueError, match="top_k"):
         fill_mask(model, tokenizer, "a [MASK] .", top_k=0)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_non_finite_weights_are_refused_at_load(saved, bad):
+    """A checkpoint with NaN/inf weights used to load, and fill_mask returned ('[PAD]', nan)."""
+    path, _, _ = saved
+    payload = torch.load(path, weights_only=True)
+    name = "bert.encoder.layer.0.attention.self.query.weight"
+    assert name in payload["state_dict"]
+    payload["state_dict"][name][1, 2] = bad
+    torch.save(payload, path)
+    with pytest.raises(ValueError, match=rf"ckpt\.pt.*non-finite weights \(first: {name}\[1, 2\] = {bad}\)"):
+        load_checkpoint(path)
+
+
+def test_save_refuses_a_diverged_model_and_float16_overflow(saved, tmp_path):
+    _, model, tokenizer = saved
+    with torch.no_grad():
+        model.cls.seq_relationship.bias[0] = 1e6  # finite, but float16 tops out at 65504
+    with pytest.raises(ValueError, match="too large.*float32"):
+        save_checkpoint(tmp_path / "big.pt", model, tokenizer)
+    save_checkpoint(tmp_path / "big.pt", model, tokenizer, dtype=torch.float32)  # float32 holds it
+    with torch.no_grad():
+        model.cls.seq_relationship.bias[0] = float("nan")
+    with pytest.raises(ValueError, match="non-finite weight.*cls.seq_relationship.bias\\[0\\] = nan.*diverged"):
+        save_checkpoint(tmp_path / "nan.pt", model, tokenizer)
+    assert not (tmp_path / "nan.pt").exists()

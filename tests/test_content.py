@@ -148,3 +148,14 @@ def test_load_quiz_rejects_unknown_topic_with_a_clear_message():
 def test_to_html_escapes_and_splits_paragraphs():
     assert to_html('a <script>alert("x")</script>\nb & c') == \
         "<p>a &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</p><p>b &amp; c</p>"
+
+
+def test_question_with_more_choices_than_letters_is_refused_at_load(tmp_path):
+    """30 choices used to load, then fail with IndexError in the widget (it labels choices A..Z)."""
+    def choices(n):
+        return "".join(f'\n[[question.choices]]\ntext = "c{i}"\ncorrect = {str(i == 0).lower()}\nfeedback = "f"\n'
+                       for i in range(n))
+    body = """[[question]]\nid = "many"\nkind = "multiple_choice"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n"""
+    with pytest.raises(ContentError, match=r"id='many'.*30 choices; at most 26"):
+        load_quiz_bank(_write(tmp_path, GOOD_TOPIC + body + choices(30)))
+    assert len(load_quiz_bank(_write(tmp_path, GOOD_TOPIC + body + choices(26))).questions[0].choices) == 26

@@ -197,3 +197,24 @@ def test_world_heldout_split_is_about_thirty_percent_and_keeps_course_words_seen
         assert held.things_of(polarity=polarity) and held.adjectives_of(polarity)
     with pytest.raises(ValueError, match="split"):
         world.lexicon("train")
+
+
+@pytest.mark.parametrize("data, found", [
+    ("café au lait.\nend.\n\nnaïve.\nend.\n".encode("latin-1"), "line 1.*not valid UTF-8"),
+    ("café.\nend.\n\nnaïve.\nend.\n".encode("utf-16"), "UTF-16"),
+    ("cafe.\nend.\n\nnaive.\nend.\n".encode("utf-16-le"), "UTF-16"),
+    (bytes(range(256)) * 4, "binary"),
+])
+def test_reader_names_the_file_and_the_expected_encoding(tmp_path, data, found):
+    """Latin-1, UTF-16 and binary files: a clear error, not a bare UnicodeDecodeError."""
+    path = tmp_path / "notes.txt"
+    path.write_bytes(data)
+    with pytest.raises(ValueError, match=found) as info:
+        corpus.read_pretraining_text(path)
+    assert str(path) in str(info.value) and "UTF-8 text, one sentence per line" in str(info.value)
+
+
+def test_reader_accepts_a_utf8_byte_order_mark(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes("\ufeffone.\n\ntwo.\n".encode("utf-8"))
+    assert corpus.read_pretraining_text(path) == [["one."], ["two."]]

@@ -7,6 +7,7 @@ import pytest
 from pypdf import PdfReader
 
 from helpers.course.content import Flashcard, load_deck
+from helpers.course import flashcards
 from helpers.course.flashcards import (MIN_FONT_PT, PAPERS, FlashcardDeck, PageLayout, PrintButton, card_page,
                                 due_boxes, main, practice_queue, print_flashcards, requeue, write_html,
                                 write_pdf)
@@ -204,3 +205,130 @@ def test_committed_print_files_are_current(tmp_path):
     assert len(pages) == 24
     assert [norm(c.back) in norm(p.extract_text()) for c, p in zip(load_deck(), pages[1::2])] == [True] * 12
     assert DEFAULT_PDF.with_suffix(".html").read_text() == write_html(tmp_path / "f.html").read_text()
+
+
+# ---------------------------------------------------------------- printing never loses a file
+
+def _cli(tmp_path, *args):
+    """Run the print command in-process; return (exit status, stdout, stderr)."""
+    import contextlib
+    import io
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["print", "--paper", "a6", "--fronts-only", *args])
+    return status, out.getvalue(), err.getvalue()
+
+
+def _one_line_error(status, err, *fragments):
+    assert status == 2
+    assert err.endswith("\n") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith("python -m helpers.course.flashcards print: error: ")
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def test_out_ending_in_html_is_refused_before_writing(tmp_path):
+    """--out cards.html used to write the PDF there, then the HTML over it."""
+    status, _, err = _cli(tmp_path, "--out", str(tmp_path / "cards.html"))
+    _one_line_error(status, err, "--out=", "cards.html", "must end in .pdf")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unrelated_html_or_pdf_next_to_out_is_left_alone(tmp_path):
+    """--out notes.pdf used to replace an existing, unrelated notes.html without a word."""
+    notes = tmp_path / "notes.html"
+    notes.write_text("<html>my own notes</html>")
+    status, _, err = _cli(tmp_path, "--out", str(tmp_path / "notes.pdf"))
+    _one_line_error(status, err, "notes.html", "was not written by a flashcard print", "give --html")
+    assert notes.read_text() == "<html>my own notes</html>" and not (tmp_path / "notes.pdf").exists()
+    # --html puts the print view elsewhere, and the print goes ahead
+    status, out, _ = _cli(tmp_path, "--out", str(tmp_path / "notes.pdf"), "--html", str(tmp_path / "view.html"))
+    assert status == 0 and "wrote" in out and (tmp_path / "view.html").exists()
+    assert notes.read_text() == "<html>my own notes</html>"
+    # an unrelated PDF is not replaced either; an earlier print is
+    (tmp_path / "paper.pdf").write_bytes(b"%PDF-1.4 someone else's paper")
+    status, _, err = _cli(tmp_path, "--out", str(tmp_path / "paper.pdf"))
+    _one_line_error(status, err, "paper.pdf", "left untouched")
+    assert (tmp_path / "paper.pdf").read_bytes() == b"%PDF-1.4 someone else's paper"
+    assert _cli(tmp_path, "--out", str(tmp_path / "notes.pdf"), "--html", str(tmp_path / "view.html"))[0] == 0
+
+
+def test_out_that_is_a_folder_or_under_a_file_is_one_line(tmp_path):
+    (tmp_path / "deck.pdf").mkdir()
+    _one_line_error(*_cli(tmp_path, "--out", str(tmp_path / "deck.pdf"))[::2], "is a folder")
+    (tmp_path / "file").write_text("x")
+    _one_line_error(*_cli(tmp_path, "--out", str(tmp_path / "file" / "d.pdf"))[::2], "is a file, not a folder")
+    status, _, err = _cli(tmp_path, "--out", str(tmp_path / "x.html"), "--debug")
+    assert status == 2 and "Traceback" in err  # the full story only when asked for
+
+
+def test_a_print_that_fails_half_way_keeps_the_previous_files(tmp_path):
+    pdf, page = print_flashcards(tmp_path / "deck.pdf", "a6", fronts_only=True)
+    before = pdf.read_bytes(), page.read_bytes()
+    cards = load_deck()[:2] + [Flashcard("huge", "t", "word " * 3000, "b")] + load_deck()[2:4]
+    with pytest.raises(ValueError, match=r"card 3 \('huge'\), front: .*too long"):
+        print_flashcards(pdf, "a6", cards=cards)
+    assert (pdf.read_bytes(), page.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deck.html", "deck.pdf"]  # no temporary litter
+
+
+def test_a_crash_while_writing_the_pdf_keeps_the_old_one(tmp_path, monkeypatch):
+    pdf = write_pdf(tmp_path / "deck.pdf", load_deck()[:2], paper="a6")
+    before = pdf.read_bytes()
+    real, calls = flashcards.card_page, []
+
+    def failing_page(card, side, number, total, paper):
+        calls.append(number)
+        if number == 3:
+            raise OSError("simulated: disk full")
+        return real(card, side, number, total, paper)
+
+    monkeypatch.setattr(flashcards, "card_page", failing_page)
+    with pytest.raises(OSError, match="disk full"):
+        write_pdf(pdf, load_deck()[:4], paper="a6")
+    assert calls[-1] == 3 and pdf.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["deck.pdf"]
+
+
+def test_dollar_signs_print_literally(tmp_path):
+    """'$5 ... $2' used to be read as maths ("It costs 5andthetipis2"); '$\\frac{1$' crashed the print."""
+    cards = [Flashcard("money", "t", "It costs $5 and the tip is $2", "A fraction: $\\frac{1$ stays as typed")]
+    pages = PdfReader(write_pdf(tmp_path / "money.pdf", cards, paper="a6")).pages
+    assert "It costs $5 and the tip is $2" in norm(pages[0].extract_text())
+    assert "$\\frac{1$ stays as typed" in norm(pages[1].extract_text())
+    assert "$5" in write_html(tmp_path / "money.html", cards).read_text()
+
+
+def test_no_cards_is_a_clear_error(tmp_path):
+    """write_pdf(cards=[]) used to return a path and write nothing."""
+    for write in (write_pdf, write_html):
+        with pytest.raises(ValueError, match=r"cards=\[\] is not allowed: there is nothing to print"):
+            write(tmp_path / ("x.pdf" if write is write_pdf else "x.html"), cards=[])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("text, shown", [("BERT \U0001F917 and \U0001F680", "U+1F917"), ("BERT 读书", "U+8BFB")])
+def test_characters_the_font_cannot_draw_name_the_card(tmp_path, text, shown):
+    """Emoji and CJK used to print as empty boxes with only a warning."""
+    cards = load_deck()[:1] + [Flashcard("glyphs", "t", "front", text)]
+    with pytest.raises(ValueError, match=rf"card 2 \('glyphs'\) cannot be printed: its back has characters "
+                                         rf"the PDF's font \(DejaVuSans\) has no glyph for: .*{re.escape(shown)}"):
+        print_flashcards(tmp_path / "d.pdf", cards=cards)
+    assert list(tmp_path.iterdir()) == []
+    # accents, Greek and arrows are fine
+    write_pdf(tmp_path / "ok.pdf", [Flashcard("ok", "t", "café, naïve, λ → softmax", "x")], paper="a6")
+
+
+def test_practice_queue_refuses_a_box_outside_1_to_5():
+    with pytest.raises(ValueError, match=r"boxes\['a'\]=9 is not allowed: a Leitner box is 1..5"):
+        practice_queue(["a", "b"], {"a": 9}, round_number=1)
+
+
+def test_newer_progress_file_is_reported_by_the_deck_not_raised(tmp_path, monkeypatch):
+    path = tmp_path / "newer.json"
+    path.write_text('{"version": 7}')
+    monkeypatch.setenv("BERT_COURSE_PROGRESS", str(path))
+    deck = FlashcardDeck(seed=0)
+    deck.set_mode("practice")
+    assert "Progress not saved" in deck.status.value and "newer version" in deck.status.value
+    assert len(deck.queue) == 12 and path.read_text() == '{"version": 7}'

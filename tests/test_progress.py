@@ -6,7 +6,7 @@ import os
 import pytest
 
 from helpers.course import progress
-from helpers.course.progress import LEITNER_BOXES, ProgressStore, card_boxes, leitner_update, progress_path, progress_summary, record_answer, record_card, start_practice_round
+from helpers.course.progress import LEITNER_BOXES, ProgressError, ProgressStore, card_boxes, leitner_update, progress_path, progress_summary, record_answer, record_card, start_practice_round
 from helpers.course.plots import plot_progress
 
 
@@ -68,7 +68,8 @@ def test_crash_mid_write_keeps_the_old_file(store, monkeypatch):
     assert set(store.load()["answers"]) == {"a"}
 
 
-@pytest.mark.parametrize("garbage", [b"{not json", b"[1, 2, 3]", b'{"version": 99}', b"\xff\xfe\x00"])
+@pytest.mark.parametrize("garbage", [b"{not json", b"[1, 2, 3]", b'{"version": 0}', b'{"version": "1"}',
+                                     b"\xff\xfe\x00"])
 def test_corrupt_file_is_moved_aside_with_a_warning(store, garbage):
     store.path.parent.mkdir(parents=True, exist_ok=True)
     store.path.write_bytes(garbage)
@@ -121,3 +122,93 @@ def test_summary_counts_and_plot(store):
     titles = [ax.get_title() for ax in fig.axes]
     assert all(titles) and all(ax.get_xlabel() for ax in fig.axes)
     assert fig.axes[1].get_ylabel() == "number of flashcards"
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".lock"))
+
+
+def test_malformed_entries_are_set_aside_and_valid_ones_kept(store):
+    """Wrong value types used to break the widgets (AttributeError / KeyError); box 9 was never due again."""
+    good_answer = {"attempts": 1, "first_try_correct": True, "correct": True, "topic": "mlm",
+                   "kind": "multiple_choice", "answer": "B", "updated": 1.0}
+    original = {"version": 1, "practice_rounds": 3,
+                "answers": {"mlm-mix": good_answer, "as-text": "B", "attempts-text": {**good_answer, "attempts": "2"}},
+                "cards": {"nsp": {"box": 2, "reviews": 1, "knew": 1}, "box-nine": {"box": 9, "reviews": 9, "knew": 9},
+                          "knew-too-many": {"box": 2, "reviews": 1, "knew": 5}}}
+    store.path.parent.mkdir(parents=True)
+    raw = json.dumps(original).encode()
+    store.path.write_bytes(raw)
+    with pytest.warns(RuntimeWarning, match=r"cannot be used \(answers\['as-text'\] is str.*attempts='2'.*"
+                                            r"box=9.*The valid ones were kept; the original file was copied to"):
+        data = store.load()
+    assert data["answers"] == {"mlm-mix": good_answer}
+    assert data["cards"] == {"nsp": {"box": 2, "reviews": 1, "knew": 1}} and data["practice_rounds"] == 3
+    backups = [p for p in store.path.parent.iterdir() if ".invalid-" in p.name]
+    assert len(backups) == 1 and backups[0].read_bytes() == raw  # nothing silently lost
+    assert json.loads(store.path.read_text()) == data  # the file was cleaned, so it warns only once
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert store.load() == data
+    # the card that sat in box 9 is due again (box 1), and the summary no longer breaks
+    from helpers.course.flashcards import practice_queue
+    assert "box-nine" in practice_queue(["nsp", "box-nine"], card_boxes(store=store), round_number=1)
+    assert progress_summary(store=store)["topics"]["mlm"]["answered"] == 1
+
+
+def test_a_file_from_a_newer_version_is_left_in_place(store):
+    store.path.parent.mkdir(parents=True)
+    raw = json.dumps({"version": 2, "answers": {"q": {"new": "format"}}, "cards": [], "streak": 4}).encode()
+    store.path.write_bytes(raw)
+    for attempt in (store.load, lambda: record_answer("q", "mlm", "self_check", True, store=store)):
+        with pytest.raises(ProgressError, match="written by a newer version of the course.*version 2.*left untouched"):
+            attempt()
+    assert store.path.read_bytes() == raw and _files(store.path.parent) == ["progress.json"]
+    assert isinstance(ProgressError("x"), OSError)  # so the widgets say "Progress not saved: ..."
+
+
+def test_a_symlinked_progress_file_is_written_through(tmp_path):
+    real = tmp_path / "synced" / "real-progress.json"
+    real.parent.mkdir()
+    record_answer("a", "mlm", "self_check", True, store=ProgressStore(real))
+    link = tmp_path / "progress.json"
+    link.symlink_to(real)
+    record_answer("b", "mlm", "self_check", False, store=ProgressStore(link))
+    assert link.is_symlink() and link.resolve() == real  # the link stays a link
+    assert set(json.loads(real.read_text())["answers"]) == {"a", "b"}  # and the target is current
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+
+
+def test_a_read_only_progress_file_is_not_overwritten(store):
+    record_answer("a", "mlm", "self_check", True, store=store)
+    os.chmod(store.path, 0o444)
+    before = store.path.read_bytes()
+    try:
+        with pytest.raises(ProgressError, match="is read-only, so progress cannot be saved"):
+            record_answer("b", "mlm", "self_check", True, store=store)
+        assert store.path.read_bytes() == before
+        assert os.stat(store.path).st_mode & 0o777 == 0o444  # its mode is unchanged
+        assert set(store.load()["answers"]) == {"a"}  # reading still works
+    finally:
+        os.chmod(store.path, 0o644)
+
+
+def test_an_existing_file_keeps_its_permissions(store):
+    record_answer("a", "mlm", "self_check", True, store=store)
+    assert os.stat(store.path).st_mode & 0o777 == 0o600  # a new file is private
+    os.chmod(store.path, 0o640)
+    record_answer("b", "mlm", "self_check", True, store=store)
+    assert os.stat(store.path).st_mode & 0o777 == 0o640
+
+
+def test_a_folder_or_a_path_under_a_file_is_a_clear_error(tmp_path):
+    folder = tmp_path / "progress.json"
+    folder.mkdir()
+    for attempt in (ProgressStore(folder).load, lambda: record_card("c", True, store=ProgressStore(folder))):
+        with pytest.raises(ProgressError, match="is a folder, not a file"):
+            attempt()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ProgressError, match="is a file, not a folder"):
+        record_card("c", True, store=ProgressStore(tmp_path / "file" / "progress.json"))
+    assert (tmp_path / "file").read_text() == "x"

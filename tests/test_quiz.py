@@ -163,3 +163,10 @@ def test_saved_notebook_without_widget_state_shows_questions_and_details():
     assert body.count("<details>") == len(load_quiz("mlm"))
     assert "Show the answer" in body and "Show the model answer" in body
     assert WIDGET_VIEW not in body  # the widget view is dropped, not rendered as an empty box
+
+
+def test_question_built_in_code_with_too_many_choices_is_a_clear_error():
+    choices = tuple(Choice(f"c{i}", i == 0, "f") for i in range(30))
+    q = MultipleChoiceQuestion(id="many", topic="mlm", question="?", choices=choices, explanation="e")
+    with pytest.raises(ValueError, match="'many' has 30 choices: it must have 2 to 26"):
+        MultipleChoice(q, save=False)

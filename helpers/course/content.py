@@ -59,6 +59,7 @@ DECK_PATH = FLASHCARDS_DIR / "deck.toml"
 
 KINDS = ("multiple_choice", "self_check", "pick_head")
 HEAD_CHOICES = ("[CLS] output", "per-token outputs")
+MAX_CHOICES = 26  # the quiz widget labels choices A..Z
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -206,6 +207,9 @@ def _parse_choices(entry: _Entry, kind: str) -> tuple[Choice, ...]:
     raw = entry.raw["choices"]
     if not isinstance(raw, list) or len(raw) < 2:
         raise entry.fail("field 'choices' must be a list of at least two [[question.choices]] tables")
+    if len(raw) > MAX_CHOICES:
+        raise entry.fail(f"field 'choices' has {len(raw)} choices; at most {MAX_CHOICES} are allowed "
+                         "(the quiz labels them A to Z)")
     choices = []
     for i, spec in enumerate(raw):
         where = f"choices[{i}]"

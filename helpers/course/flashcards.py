@@ -12,7 +12,13 @@ before the round ends. Boxes are saved by :mod:`helpers.course.progress`.
 question page of each card followed by its answer page, so double-sided printing puts the answer
 on the back. The text is wrapped and its font sized to fill the page; each page shows the card
 number and topic. An HTML print view (CSS ``@page`` and ``break-after: page``) is written next to
-the PDF.
+the PDF (or where ``--html`` says).
+
+Printing never loses a file: ``--out`` must name a ``.pdf``; an existing file is replaced only if an
+earlier print wrote it (anything else is refused and left alone); both files are written to a
+temporary file first and renamed into place, so a print that fails half-way leaves the previous
+deck as it was. Card text is printed literally (a ``$`` is a dollar sign, not maths), and a card the
+PDF's font cannot draw (emoji, Chinese...) is refused with its number, id and the characters.
 """
 from __future__ import annotations
 
@@ -21,7 +27,10 @@ import html
 import os
 import random
 import sys
+import tempfile
 import textwrap
+import traceback
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -58,6 +67,9 @@ def practice_queue(card_ids: Sequence[str], boxes: dict[str, int], round_number:
     """
     rng = random.Random(seed * 1_000_003 + round_number)  # a different order each round, reproducibly
     box_of = {cid: boxes.get(cid, 1) for cid in card_ids}
+    for cid, box in box_of.items():  # a box outside 1..5 would never be due again
+        if isinstance(box, bool) or not isinstance(box, int) or not 1 <= box <= LEITNER_BOXES:
+            raise ValueError(f"boxes[{cid!r}]={box!r} is not allowed: a Leitner box is 1..{LEITNER_BOXES}.")
     due = set(due_boxes(round_number))
     chosen = [cid for cid in card_ids if box_of[cid] in due]
     if not chosen and card_ids:
@@ -82,6 +94,96 @@ def requeue(queue: list[str], knew: bool, gap: int = RETRY_GAP) -> list[str]:
 PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0), "a6": (4.13, 5.83)}  # inches, portrait
 MIN_FONT_PT = 9.0  # never smaller than this: the card must stay readable
 DEFAULT_PDF = FLASHCARDS_DIR / "flashcards.pdf"
+TITLE = "BERT, part two: flashcards"
+# How an earlier print is recognised: only such a file may be replaced.
+_OURS = {"pdf": f"/Title ({TITLE})".encode(), "html": f"<title>{TITLE}</title>".encode()}
+_SUFFIXES = {"pdf": (".pdf",), "html": (".html", ".htm")}
+
+
+def check_target(path: str | os.PathLike, kind: str, name: str = "out") -> Path:
+    """``path`` as a Path if the print may write its ``kind`` ("pdf" or "html") file there, else raise.
+
+    Allowed: the right suffix, and either no file yet or a file an earlier print wrote (recognised
+    by its title). A folder, a path under a file, or any other existing file is refused, so a typo
+    in ``--out`` cannot replace a corpus, a notebook or someone's notes.
+    """
+    check_choice("kind", kind, tuple(_SUFFIXES))
+    path = Path(path)
+    if path.suffix.lower() not in _SUFFIXES[kind]:
+        raise ValueError(f"{name}={str(path)!r} is not allowed: it names the {kind.upper()} file, so it must end in "
+                         f"{' or '.join(_SUFFIXES[kind])}.")
+    if path.is_dir():
+        raise ValueError(f"{name}={str(path)!r} is not allowed: it is a folder; name a {kind.upper()} file.")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ValueError(f"{name}={str(path)!r} is not allowed: {str(parent)!r} is a file, not a folder.")
+            break
+    if path.exists() and _OURS[kind] not in path.read_bytes():
+        raise ValueError(f"{name}={str(path)!r} is not allowed: that file exists and was not written by a "
+                         "flashcard print, so it was left untouched. Choose another name or move the file away.")
+    return path
+
+
+def _write_atomically(path: Path, write) -> Path:
+    """Call ``write(temporary_path)``, then rename the result over ``path``: all or nothing.
+
+    A symlink is written through (the link stays); an existing file keeps its permissions.
+    """
+    target = path.resolve() if path.is_symlink() else path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        if target.exists():
+            mode = target.stat().st_mode & 0o777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask  # mkstemp makes it private; a print is an ordinary file
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+@lru_cache(maxsize=None)
+def _font_coverage() -> tuple[str, frozenset[int]]:
+    """The PDF's font (matplotlib's default sans-serif) and the code points both its regular and bold faces draw."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    faces = [font_manager.findfont(font_manager.FontProperties(weight=w), fallback_to_default=True)
+             for w in ("normal", "bold")]
+    covered = frozenset.intersection(*(frozenset(FT2Font(f).get_charmap()) for f in faces))
+    return Path(faces[0]).stem, covered
+
+
+def check_printable(cards: Sequence[Flashcard]) -> list[Flashcard]:
+    """The cards as a list if every one can be printed, else a ``ValueError`` naming the card.
+
+    Checks what would otherwise fail (or print empty boxes) half-way through: no cards at all, and
+    characters the PDF's font has no glyph for (emoji, CJK: no font that has them ships offline).
+    """
+    cards = list(cards)
+    if not cards:
+        raise ValueError("cards=[] is not allowed: there is nothing to print (give at least one card).")
+    font, covered = _font_coverage()
+    for n, card in enumerate(cards, start=1):
+        if not isinstance(card, Flashcard):
+            raise ValueError(f"card {n} is {type(card).__name__}, not a Flashcard: it cannot be printed.")
+        for part in ("topic", "front", "back"):
+            missing = sorted({ch for ch in getattr(card, part) if not ch.isspace() and ord(ch) not in covered})
+            if missing:
+                shown = ", ".join(f"{ch!r} (U+{ord(ch):04X})" for ch in missing[:5])
+                raise ValueError(f"card {n} ({card.id!r}) cannot be printed: its {part} has characters the PDF's "
+                                 f"font ({font}) has no glyph for: {shown}. Replace them with words or plain text "
+                                 "(Latin, Greek, Cyrillic and common symbols print).")
+    return cards
 
 
 @dataclass(frozen=True)
@@ -126,7 +228,7 @@ def fit_text(text: str, layout: PageLayout, renderer, fig) -> tuple[str, float]:
     """
     _, _, box_w, box_h = layout.body_box
     box_w_px, box_h_px = box_w * fig.dpi, box_h * fig.dpi
-    probe = fig.text(0, 0, " ".join(text.split()), fontsize=10, linespacing=1.3)
+    probe = fig.text(0, 0, " ".join(text.split()), fontsize=10, linespacing=1.3, parse_math=False)
     px_per_char_at_10 = probe.get_window_extent(renderer).width / max(1, len(probe.get_text()))
 
     def wrap_to_fit(size: float) -> tuple[str, bool]:
@@ -175,8 +277,9 @@ def card_page(card: Flashcard, side: str, number: int, total: int, paper: str = 
     W, H, m = layout.width, layout.height, layout.margin
     label = "QUESTION" if side == "front" else "ANSWER"
     top = 1 - m / H
+    # parse_math=False everywhere: card text is printed as written ("$5" is five dollars, not maths).
     fig.text(m / W, top, f"Card {number} of {total}  ·  {card.topic}", fontsize=layout.header_pt,
-             va="top", ha="left", color="#444444", gid="card-header")
+             va="top", ha="left", color="#444444", gid="card-header", parse_math=False)
     fig.text(1 - m / W, top, label, fontsize=layout.header_pt, va="top", ha="right",
              color="#3182bd" if side == "front" else "#31a354", weight="bold")
     rule_y = top - 1.6 * layout.header_pt / 72 / H
@@ -184,11 +287,14 @@ def card_page(card: Flashcard, side: str, number: int, total: int, paper: str = 
     fig.text(0.5, m / H, f"BERT, part two  ·  card {number}, {'front' if side == 'front' else 'back'}",
              fontsize=layout.header_pt * 0.8, ha="center", va="bottom", color="#888888")
     text = card.front if side == "front" else card.back
-    wrapped, size = fit_text(text, layout, renderer, fig)
+    try:
+        wrapped, size = fit_text(text, layout, renderer, fig)
+    except ValueError as err:
+        raise ValueError(f"card {number} ({card.id!r}), {side}: {err}") from None
     left, bottom, box_w, box_h = layout.body_box
     fig.text((left + box_w / 2) / W, (bottom + box_h / 2) / H, wrapped, fontsize=size, linespacing=1.3,
              ha="center", va="center", multialignment="left" if side == "back" else "center",
-             weight="bold" if side == "front" else "normal", gid="card-body")
+             weight="bold" if side == "front" else "normal", gid="card-body", parse_math=False)
     return fig
 
 
@@ -206,21 +312,27 @@ def card_sides(cards: Sequence[Flashcard], fronts_only: bool = False) -> list[tu
 
 def write_pdf(out: str | Path, cards: Sequence[Flashcard] | None = None, paper: str = "a4",
               fronts_only: bool = False) -> Path:
-    """Write the deck as a PDF, one card side per page (fonts embedded, text selectable)."""
+    """Write the deck as a PDF, one card side per page (fonts embedded, text selectable).
+
+    Atomic: the pages go to a temporary file that replaces ``out`` only once every page is drawn.
+    ``out`` must end in .pdf and be new or an earlier print (:func:`check_target`).
+    """
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
     check_choice("paper", paper, tuple(PAPERS))
-    cards = list(cards) if cards is not None else load_deck()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # fonttype 42 embeds TrueType fonts, so the PDF's text can be searched, copied and extracted.
-    # No creation date: the same deck gives the same bytes, so a committed PDF does not churn.
-    with matplotlib.rc_context({"pdf.fonttype": 42}), \
-            PdfPages(out, metadata={"Title": "BERT, part two: flashcards", "CreationDate": None}) as pdf:
-        for card, side, n in card_sides(cards, fronts_only):
-            pdf.savefig(card_page(card, side, n, len(cards), paper))
-    return out
+    cards = check_printable(cards if cards is not None else load_deck())
+    out = check_target(out, "pdf")
+
+    def write(tmp: Path) -> None:
+        # fonttype 42 embeds TrueType fonts, so the PDF's text can be searched, copied and extracted.
+        # No creation date: the same deck gives the same bytes, so a committed PDF does not churn.
+        with matplotlib.rc_context({"pdf.fonttype": 42}), \
+                PdfPages(tmp, metadata={"Title": TITLE, "CreationDate": None}) as pdf:
+            for card, side, n in card_sides(cards, fronts_only):
+                pdf.savefig(card_page(card, side, n, len(cards), paper))
+
+    return _write_atomically(out, write)
 
 
 def write_html(out: str | Path, cards: Sequence[Flashcard] | None = None, paper: str = "a4",
@@ -230,7 +342,8 @@ def write_html(out: str | Path, cards: Sequence[Flashcard] | None = None, paper:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     check_choice("paper", paper, tuple(PAPERS))
-    cards = list(cards) if cards is not None else load_deck()
+    cards = check_printable(cards if cards is not None else load_deck())
+    out = check_target(out, "html")
     layout = PageLayout.for_paper(paper)
     fig = Figure(figsize=(layout.width, layout.height))
     FigureCanvasAgg(fig)
@@ -240,7 +353,10 @@ def write_html(out: str | Path, cards: Sequence[Flashcard] | None = None, paper:
     pages = []
     for card, side, n in card_sides(cards, fronts_only):
         text = card.front if side == "front" else card.back
-        _, size = fit_text(text, layout, renderer, fig)
+        try:
+            _, size = fit_text(text, layout, renderer, fig)
+        except ValueError as err:
+            raise ValueError(f"card {n} ({card.id!r}), {side}: {err}") from None
         size *= 0.9  # the PDF's size, less a safety margin: browsers wrap a little differently
         label = "Question" if side == "front" else "Answer"
         pages.append(f'<section class="page {side}"><header><span>Card {n} of {len(cards)} · '
@@ -265,22 +381,24 @@ header {{ display: flex; justify-content: space-between; font-size: {layout.head
            padding: 6mm; box-shadow: 0 1px 4px #999; }} }}
 """
     doc = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-           f"<title>BERT, part two: flashcards</title><style>{css}</style></head>\n<body>\n"
+           f"<title>{TITLE}</title><style>{css}</style></head>\n<body>\n"
            + "\n".join(pages) + "\n</body></html>\n")
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(doc, encoding="utf-8")
-    return out
+    return _write_atomically(out, lambda tmp: tmp.write_text(doc, encoding="utf-8"))
 
 
 def print_flashcards(out: str | Path | None = None, paper: str = "a4", fronts_only: bool = False,
-                     cards: Sequence[Flashcard] | None = None) -> tuple[Path, Path]:
-    """Write the PDF (default ``flashcards/flashcards.pdf``) and the HTML print view next to it."""
+                     cards: Sequence[Flashcard] | None = None, html_out: str | Path | None = None
+                     ) -> tuple[Path, Path]:
+    """Write the PDF (default ``flashcards/flashcards.pdf``) and the HTML print view (default: next to it).
+
+    Both targets and every card are checked before anything is written.
+    """
     check_choice("paper", paper, tuple(PAPERS))
-    pdf = Path(out) if out is not None else DEFAULT_PDF
-    cards = list(cards) if cards is not None else load_deck()
+    pdf = check_target(out if out is not None else DEFAULT_PDF, "pdf", "out")
+    page = check_target(html_out if html_out is not None else pdf.with_suffix(".html"), "html", "html_out")
+    cards = check_printable(cards if cards is not None else load_deck())
     return (write_pdf(pdf, cards, paper, fronts_only),
-            write_html(pdf.with_suffix(".html"), cards, paper, fronts_only))
+            write_html(page, cards, paper, fronts_only))
 
 
 # ---------------------------------------------------------------- widgets
@@ -493,11 +611,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("print", help="write the deck as a PDF (one card side per page) and an HTML print view")
     p.add_argument("--out", type=Path, default=DEFAULT_PDF,
-                   help=f"PDF file to write; the HTML view goes next to it (default: {DEFAULT_PDF})")
+                   help=f"PDF file to write, ending in .pdf (default: {DEFAULT_PDF}). An existing file is "
+                        "replaced only if an earlier print wrote it.")
+    p.add_argument("--html", type=Path, default=None,
+                   help="HTML print view to write (default: next to the PDF, same name ending in .html)")
     p.add_argument("--paper", choices=sorted(PAPERS), default="a4", help="paper size (default: a4)")
     p.add_argument("--fronts-only", action="store_true", help="questions only, no answer pages")
+    p.add_argument("--debug", action="store_true", help="on an error, show the full traceback")
     args = parser.parse_args(argv)
-    pdf, page = print_flashcards(args.out, args.paper, args.fronts_only)
+    try:
+        pdf = check_target(args.out, "pdf", "--out")
+        try:
+            check_target(args.html if args.html is not None else pdf.with_suffix(".html"), "html", "--html")
+        except ValueError as err:
+            if args.html is not None:
+                raise
+            raise ValueError(f"{err} (--html defaults to the PDF's name ending in .html; give --html to write "
+                             "the print view elsewhere)") from None
+        pdf, page = print_flashcards(pdf, args.paper, args.fronts_only, html_out=args.html)
+    except (ValueError, OSError) as err:  # one line, argparse's way; the traceback only with --debug
+        if args.debug:
+            traceback.print_exc()
+        print(f"{p.prog}: error: {err}", file=sys.stderr)
+        return 2
     sides = "fronts only" if args.fronts_only else "front then back of each card"
     print(f"wrote {pdf} ({args.paper}, {sides}) and {page}")
     return 0

@@ -11,23 +11,32 @@ The file is small and human-readable::
      "cards":   {"nsp": {"box": 2, "reviews": 3, "knew": 2, "updated": ...}},
      "practice_rounds": 4}
 
-Three promises, because learners keep several notebooks open and laptops crash:
+Four promises, because learners keep several notebooks open and laptops crash:
 
 * **Atomic writes.** A new version is written to a temporary file in the same folder, flushed to
   disk (``fsync``) and then renamed over the old file (``os.replace``). A crash at any moment leaves
-  either the old file or the new one, never half of each.
+  either the old file or the new one, never half of each. A symlinked progress file is written
+  through to its target (the link stays a link), and an existing file keeps its permissions.
 * **Two notebooks at once.** Every change takes an exclusive lock (``fcntl.flock`` on a
   ``.lock`` file next to the progress file), re-reads the file, applies the change, and writes it
   back. Changes are functions applied to the freshest data, so neither notebook overwrites the
   other's answers with a stale copy.
-* **A corrupt file is never fatal and never silently lost.** It is renamed aside (with a time stamp
-  in the name), a warning says where it went, and a fresh file is started.
+* **A damaged file is never fatal and never silently lost.** Every entry is checked on load. An
+  unreadable file is renamed aside (with a time stamp in the name) and a fresh one started; a file
+  with some malformed entries (an answer that is a string, a card in box 9) keeps its valid entries,
+  and a copy of the original is saved beside it. Either way a warning says where the copy went.
+* **Nothing the course cannot read is overwritten.** A file written by a newer version of the
+  course, a read-only file, or a folder where the file should be: the file is left exactly as it
+  is and :class:`ProgressError` (an ``OSError``, which the widgets report as "Progress not saved")
+  says why.
 """
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import stat
 import tempfile
 import time
 import warnings
@@ -43,6 +52,14 @@ ENV_VAR = "BERT_COURSE_PROGRESS"
 DEFAULT_PATH = Path("~/.bert_course/progress.json")
 VERSION = 1
 LEITNER_BOXES = 5  # box 1 = "still learning" ... box 5 = "known well"
+NEW_FILE_MODE = 0o600  # a new progress file is private; an existing one keeps its mode
+
+
+class ProgressError(OSError):
+    """Progress cannot be read or saved (a newer version's file, a read-only file, a folder...).
+
+    An ``OSError``, so the widgets show it as "Progress not saved: ..." instead of crashing.
+    """
 
 
 def progress_path() -> Path:
@@ -55,10 +72,85 @@ def empty_progress() -> dict:
     return {"version": VERSION, "answers": {}, "cards": {}, "practice_rounds": 0}
 
 
-def _looks_valid(data: object) -> bool:
-    return (isinstance(data, dict) and data.get("version") == VERSION
-            and isinstance(data.get("answers"), dict) and isinstance(data.get("cards"), dict)
-            and isinstance(data.get("practice_rounds"), int))
+# ---------------------------------------------------------------- checking what was read
+
+
+def _is_int(value: object, low: int, high: float = math.inf) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_time(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _answer_problem(entry: object) -> str | None:
+    """Why a saved answer cannot be used (None if it can)."""
+    if not isinstance(entry, dict):
+        return f"is {type(entry).__name__}, not an object"
+    checks = [("attempts", lambda v: _is_int(v, 1), "a whole number >= 1", True),
+              ("first_try_correct", lambda v: isinstance(v, bool), "true or false", True),
+              ("correct", lambda v: isinstance(v, bool), "true or false", True),
+              ("topic", lambda v: isinstance(v, str), "text", False),
+              ("kind", lambda v: isinstance(v, str), "text", False),
+              ("answer", lambda v: v is None or isinstance(v, str), "text or null", False),
+              ("updated", _is_time, "a time stamp", False)]
+    return _field_problem(entry, checks)
+
+
+def _card_problem(entry: object) -> str | None:
+    """Why a saved flashcard entry cannot be used (None if it can)."""
+    if not isinstance(entry, dict):
+        return f"is {type(entry).__name__}, not an object"
+    checks = [("box", lambda v: _is_int(v, 1, LEITNER_BOXES), f"a box 1..{LEITNER_BOXES}", True),
+              ("reviews", lambda v: _is_int(v, 0), "a whole number >= 0", True),
+              ("knew", lambda v: _is_int(v, 0, entry.get("reviews") if _is_int(entry.get("reviews"), 0) else -1),
+               "a whole number from 0 to reviews", True),
+              ("updated", _is_time, "a time stamp", False)]
+    return _field_problem(entry, checks)
+
+
+def _field_problem(entry: dict, checks) -> str | None:
+    for name, ok, allowed, required in checks:
+        if name not in entry:
+            if required:
+                return f"has no {name!r}"
+        elif not ok(entry[name]):
+            return f"has {name}={entry[name]!r:.40} (must be {allowed})"
+    return None
+
+
+def _clean(data: dict) -> tuple[dict, list[str]]:
+    """``data`` with its malformed entries removed, and a description of each one removed."""
+    dropped = []
+    clean = dict(data)  # unknown top-level keys are kept as they are
+    for key, problem_of in (("answers", _answer_problem), ("cards", _card_problem)):
+        table = data.get(key)
+        if not isinstance(table, dict):
+            if key in data:
+                dropped.append(f"{key} (not an object)")
+            clean[key] = {}
+            continue
+        clean[key] = {}
+        for name, entry in table.items():
+            problem = problem_of(entry)
+            if problem:
+                dropped.append(f"{key}[{name!r}] {problem}")
+            else:
+                clean[key][name] = entry
+    if not _is_int(data.get("practice_rounds"), 0):
+        if "practice_rounds" in data:
+            dropped.append(f"practice_rounds={data['practice_rounds']!r:.40} (must be a whole number >= 0)")
+        clean["practice_rounds"] = 0
+    return clean, dropped
+
+
+def _is_read_only(path: Path) -> bool:
+    """True if the file may not be written: no permission, or no write bit at all (root ignores permissions)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return False
+    return not os.access(path, os.W_OK) or not stat.S_IMODE(mode) & 0o222
 
 
 class ProgressStore:
@@ -70,12 +162,34 @@ class ProgressStore:
 
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path).expanduser() if path is not None else progress_path()
-        self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    @property
+    def target(self) -> Path:
+        """The file actually written: the progress path, or where it points if it is a symlink."""
+        return self.path.resolve() if self.path.is_symlink() else self.path
+
+    @property
+    def lock_path(self) -> Path:
+        target = self.target  # two links to one file share one lock
+        return target.with_name(target.name + ".lock")
+
+    def _check_location(self) -> None:
+        target = self.target
+        if target.is_dir():
+            raise ProgressError(f"The progress path {self.path} is a folder, not a file: set {ENV_VAR} to a file "
+                                f"path (for example {self.path / 'progress.json'}).")
+        for parent in target.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise ProgressError(f"The progress path {self.path} is not allowed: {parent} is a file, "
+                                        f"not a folder. Set {ENV_VAR} to a path inside a folder.")
+                break
 
     # -- locking ----------------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_location()
+        self.target.parent.mkdir(parents=True, exist_ok=True)
         if fcntl is None:  # pragma: no cover - no advisory locks on this platform
             yield
             return
@@ -88,32 +202,60 @@ class ProgressStore:
 
     # -- reading ----------------------------------------------------------------------
     def _read(self) -> dict:
-        """Read the file; a missing file is empty progress, a corrupt one is moved aside."""
+        """Read and check the file (see the module's promises for what happens to a damaged one)."""
         try:
-            raw = self.path.read_bytes()
+            raw = self.target.read_bytes()
         except FileNotFoundError:
             return empty_progress()
         try:
             data = json.loads(raw.decode("utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             data = None
-        if _looks_valid(data):
-            return data
-        self._move_aside()
-        return empty_progress()
+        version = data.get("version") if isinstance(data, dict) else None
+        if _is_int(version, VERSION + 1):
+            raise ProgressError(f"The progress file {self.path} was written by a newer version of the course "
+                                f"(file version {version}; this version reads {VERSION}). It was left untouched: "
+                                f"update the course (git pull) to use it, or set {ENV_VAR} to another file.")
+        if not (isinstance(data, dict) and version == VERSION):
+            if _is_read_only(self.target):
+                raise ProgressError(f"The progress file {self.path} could not be read (it is not valid progress "
+                                    "JSON) and it is read-only, so it was left untouched and progress cannot be "
+                                    f"saved: move it away, or set {ENV_VAR} to another file.")
+            self._move_aside()
+            return empty_progress()
+        clean, dropped = _clean(data)
+        if dropped:
+            listed = "; ".join(dropped[:5]) + (f"; and {len(dropped) - 5} more" if len(dropped) > 5 else "")
+            if _is_read_only(self.target):
+                warnings.warn(f"The progress file {self.path} has entries that cannot be used ({listed}). They "
+                              "are ignored; the file is read-only, so it was left as it is.",
+                              RuntimeWarning, stacklevel=4)
+            else:
+                backup = self._backup_path("invalid")
+                self._write_bytes(backup, raw, NEW_FILE_MODE)
+                self._write(clean)
+                warnings.warn(f"The progress file {self.path} had entries that cannot be used ({listed}). The "
+                              f"valid ones were kept; the original file was copied to {backup}.",
+                              RuntimeWarning, stacklevel=4)
+        return clean
+
+    def _backup_path(self, kind: str) -> Path:
+        target = self.target
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        backup = target.with_name(f"{target.name}.{kind}-{stamp}")
+        n = 1
+        while backup.exists():  # two within one second keep both copies
+            backup = target.with_name(f"{target.name}.{kind}-{stamp}-{n}")
+            n += 1
+        return backup
 
     def _move_aside(self) -> Path:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():  # two corruptions within one second keep both copies
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
-            n += 1
-        os.replace(self.path, target)
+        backup = self._backup_path("corrupt")
+        os.replace(self.target, backup)
         warnings.warn(f"The progress file {self.path} could not be read (it is not valid progress JSON). "
-                      f"It was moved to {target} and a fresh progress file was started.",
+                      f"It was moved to {backup} and a fresh progress file was started.",
                       RuntimeWarning, stacklevel=4)
-        return target
+        return backup
 
     def load(self) -> dict:
         """A snapshot of the saved progress (a fresh dict; changing it changes nothing on disk)."""
@@ -121,18 +263,33 @@ class ProgressStore:
             return self._read()
 
     # -- writing ----------------------------------------------------------------------
-    def _write(self, data: dict) -> None:
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name + ".", suffix=".tmp")
+    @staticmethod
+    def _write_bytes(path: Path, data: bytes, mode: int) -> None:
+        """Write ``data`` to ``path`` atomically (temp file, fsync, rename) with permissions ``mode``."""
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=1, sort_keys=True)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
                 f.flush()
                 os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-            os.replace(tmp, self.path)
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
+
+    def _write(self, data: dict) -> None:
+        target = self.target
+        if _is_read_only(target):
+            raise ProgressError(f"The progress file {self.path} is read-only, so progress cannot be saved "
+                                f"(it was left untouched). Make it writable (chmod u+w {target}) or set "
+                                f"{ENV_VAR} to another file.")
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            mode = NEW_FILE_MODE
+        self._write_bytes(target, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"), mode)
 
     def update(self, change: Callable[[dict], object]) -> dict:
         """Apply ``change(data)`` to the freshest saved data and save it atomically; return the new data.

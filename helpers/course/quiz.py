@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import ipywidgets as widgets
 
-from helpers.course.content import (MultipleChoiceQuestion, Question, SelfCheckQuestion, load_quiz,
+from helpers.course.content import (MAX_CHOICES, MultipleChoiceQuestion, Question, SelfCheckQuestion, load_quiz,
                              load_quiz_bank, to_html)
 from helpers.course.progress import ProgressStore, record_answer
 
@@ -82,6 +82,9 @@ class MultipleChoice(StaticFallback, widgets.VBox):
                  store: ProgressStore | None = None, save: bool = True):
         if not isinstance(question, MultipleChoiceQuestion):
             raise ValueError(f"question={question!r} is not allowed: it must be a MultipleChoiceQuestion.")
+        if not 2 <= len(question.choices) <= MAX_CHOICES:  # a question built in code skips the file's checks
+            raise ValueError(f"question {question.id!r} has {len(question.choices)} choices: it must have 2 to "
+                             f"{MAX_CHOICES} (they are labelled A to Z).")
         self.question, self.number, self.on_answer = question, number, on_answer
         self.store, self.save = store, save
         self.attempts, self.first_try_correct, self.solved = 0, None, False

@@ -95,8 +95,16 @@ def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | 
     """
     path = Path(path)
     state, tied = _dedupe_tied(model.state_dict())
+    bad = _first_non_finite(state)
+    if bad:  # a diverged run: such a file would load, then predict nonsense
+        raise ValueError(f"model has a non-finite weight ({bad}): training diverged; nothing was saved to "
+                         f"{str(path)!r}.")
     state = {k: (v.detach().to("cpu", dtype) if v.is_floating_point() else v.detach().cpu()).clone()
              for k, v in state.items()}
+    bad = _first_non_finite(state)
+    if bad:
+        raise ValueError(f"dtype={dtype} is not allowed for this model: a weight is too large for it ({bad} "
+                         f"after conversion); save with dtype=torch.float32. Nothing was saved to {str(path)!r}.")
     payload = {
         "format": CHECKPOINT_FORMAT,
         "format_version": CHECKPOINT_VERSION,
@@ -122,6 +130,18 @@ def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | 
     return path
 
 
+def _first_non_finite(state: dict[str, torch.Tensor]) -> str | None:
+    """``"name[index] = value"`` of the first NaN or infinite weight in ``state``, or None."""
+    for name, tensor in state.items():
+        if not (isinstance(tensor, torch.Tensor) and tensor.is_floating_point()):
+            continue
+        finite = torch.isfinite(tensor)
+        if not bool(finite.all()):
+            where = tuple(int(i) for i in (~finite).nonzero()[0])
+            return f"{name}{list(where)} = {float(tensor[where])}"
+    return None
+
+
 def tokenizer_vocab_list(tokenizer) -> list[str]:
     """The tokenizer's vocabulary as a list, index = token id."""
     vocab = tokenizer.vocab
@@ -143,16 +163,8 @@ class Checkpoint:
     metadata: dict
 
 
-def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
-                    device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint written by :func:`save_checkpoint`.
-
-    Pass ``model`` to load the weights into an existing model, or ``tokenizer`` to check that the
-    checkpoint uses the same vocabulary; a mismatch is a ``ValueError`` that says what differs
-    (rather than a tensor-shape traceback). A missing file is a ``FileNotFoundError``; a truncated
-    or foreign file is a ``ValueError``.
-    """
-    path = Path(path)
+def _read_payload(path: Path) -> dict:
+    """The checkpoint's contents, checked to be this course's format; else a clear error."""
     if not path.exists():
         raise FileNotFoundError(f"path={str(path)!r}: no such checkpoint file.")
     if path.is_dir():
@@ -171,7 +183,29 @@ def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
     missing = [k for k in ("config", "vocab", "state_dict", "tied", "metadata") if k not in payload]
     if missing:
         raise ValueError(f"path={str(path)!r} is an incomplete checkpoint: missing {missing}.")
+    return payload
 
+
+def read_checkpoint_metadata(path: str | os.PathLike) -> dict:
+    """Only the metadata of a checkpoint (steps, settings, held-out ``metrics``...), without building a model.
+
+    Raises like :func:`load_checkpoint` for a missing, foreign or damaged file.
+    """
+    metadata = _read_payload(Path(path))["metadata"]
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
+                    device: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint written by :func:`save_checkpoint`.
+
+    Pass ``model`` to load the weights into an existing model, or ``tokenizer`` to check that the
+    checkpoint uses the same vocabulary; a mismatch is a ``ValueError`` that says what differs
+    (rather than a tensor-shape traceback). A missing file is a ``FileNotFoundError``; a truncated
+    or foreign file is a ``ValueError``.
+    """
+    path = Path(path)
+    payload = _read_payload(path)
     config_dict, vocab = payload["config"], payload["vocab"]
     if len(vocab) != config_dict.get("vocab_size"):
         raise ValueError(f"path={str(path)!r} is inconsistent: {len(vocab)} vocabulary entries but "
@@ -199,6 +233,10 @@ def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
     state = dict(payload["state_dict"])
     for name, source in payload["tied"].items():
         state[name] = state[source]
+    bad = _first_non_finite(payload["state_dict"])
+    if bad:
+        raise ValueError(f"path={str(path)!r} is not allowed: it holds non-finite weights (first: {bad}), so "
+                         "every prediction would be NaN. The run that wrote it diverged; train it again.")
     expected = model.state_dict()
     unknown = sorted(set(state) - set(expected))
     absent = sorted(set(expected) - set(state))

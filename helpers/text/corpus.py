@@ -294,6 +294,33 @@ def write_pretraining_text(documents: list[list[str]], path) -> Path:
     return path
 
 
+_EXPECTED_TEXT = "UTF-8 text, one sentence per line, a blank line between documents"
+
+
+def _decode_text_file(path: Path) -> str:
+    """The file's text, or a ``ValueError`` naming the file when it is not UTF-8 text.
+
+    UTF-16 files (common from Windows editors) and binary files are told apart from Latin-1 text so
+    the message can say what the file looks like; a UTF-8 byte-order mark is accepted and dropped.
+    """
+    raw = path.read_bytes()
+    expected = f"a pre-training corpus must be {_EXPECTED_TEXT}"
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ValueError(f"path={str(path)!r} is not allowed: it is UTF-16 text; {expected}. "
+                         "Save it again as UTF-8.")
+    if b"\x00" in raw:
+        found = "UTF-16 text without a byte-order mark" if raw.count(b"\x00") * 3 > len(raw) else "a binary file"
+        raise ValueError(f"path={str(path)!r} is not allowed: it looks like {found} (it contains NUL bytes); "
+                         f"{expected}.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise ValueError(f"path={str(path)!r} is not allowed: byte {error.start} (line {line}) is not valid "
+                         f"UTF-8 (Latin-1 or another 8-bit encoding?); {expected}. "
+                         "Save it again as UTF-8.") from None
+
+
 def read_pretraining_text(path) -> list[list[str]]:
     """Read Google's pre-training format: one sentence per line, blank lines separate documents.
 
@@ -304,7 +331,7 @@ def read_pretraining_text(path) -> list[list[str]]:
     if not path.is_file():
         raise ValueError(f"path={str(path)!r} is not allowed: no such file.")
     documents, current = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in _decode_text_file(path).splitlines():
         line = line.strip()
         if line:
             current.append(line)
