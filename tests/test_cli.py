@@ -11,6 +11,7 @@ from helpers.modeling.bert import BertConfig, BertForPreTraining
 from helpers.modeling.checkpoints import load_checkpoint, read_checkpoint_metadata, save_checkpoint
 from helpers.text import corpus
 from helpers.text.tokenizer import WordPieceTokenizer
+from helpers.training.cli import split_held_out
 from helpers.training import cli, pretraining
 
 FAST = ["--preset", "tiny", "--steps", "2", "--num-documents", "40", "--eval-every", "2", "--no-progress"]
@@ -129,8 +130,8 @@ def test_cuda_without_a_gpu_is_one_line(capsys, tmp_path, monkeypatch, no_traini
 
 def test_batch_larger_than_the_corpus_yields_is_refused(capsys, tmp_path, text_corpus):
     """--batch-size 1000000 used to take the whole corpus each step ("728.7 epochs after 2 steps")."""
-    documents = corpus.read_pretraining_text(text_corpus)
-    capacity = sum(len(d) // 2 for d in documents)
+    training, held_out = split_held_out(corpus.read_pretraining_text(text_corpus))
+    capacity = sum(len(d) // 2 for d in training)  # the held-out tenth is not trained on
     status, _, err = run(capsys, "--corpus", text_corpus, "--out", tmp_path / "m.pt", "--batch-size", capacity + 1)
     assert status == 2
     one_line(err, f"--batch-size={capacity + 1} is not allowed", f"yields at most {capacity} sentence pairs")
