@@ -5,9 +5,10 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-from helpers.course.content import Choice, MultipleChoiceQuestion, SelfCheckQuestion, load_quiz
-from helpers.course.progress import ProgressStore
-from helpers.course.quiz import MultipleChoice, Quiz, SelfCheck, pick_the_head, quiz, self_check
+from helpers.course.content import Choice, MultipleChoiceQuestion, PredictionQuestion, SelfCheckQuestion, load_quiz
+from helpers.course.progress import ProgressStore, progress_summary
+from helpers.course.quiz import (MultipleChoice, Prediction, Quiz, SelfCheck, compare_prediction, pick_the_head,
+                                 predict_first, question_widget, quiz, self_check)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -17,6 +18,11 @@ def progress_file(tmp_path, monkeypatch):
     path = tmp_path / "progress.json"
     monkeypatch.setenv("BERT_COURSE_PROGRESS", str(path))
     return path
+
+
+def scored(topic):
+    """The questions of a topic that a quiz shows: all but the predictions."""
+    return [q for q in load_quiz(topic) if q.kind != "prediction"]
 
 
 def make_mc(*correct, text="What is 2 + 2?"):
@@ -91,10 +97,11 @@ def test_first_try_is_what_counts():
 
 
 def test_course_quizzes_build():
-    assert len(quiz("mlm").items) == len(load_quiz("mlm"))
-    assert len(pick_the_head().items) == 5
+    assert len(quiz("mlm").items) == len(scored("mlm"))
+    assert len(pick_the_head().items) == 8
     assert len(self_check().items) == 6
-    assert len(quiz().items) == len(load_quiz())
+    assert len(quiz().items) == len([q for q in load_quiz() if q.kind != "prediction"])
+    assert len(quiz(notebook="4c").items) == len(load_quiz("scale"))
     head = pick_the_head().items[1]  # extractive QA
     assert [b.description for b in head.buttons] == ["[CLS] output", "per-token outputs"]
     assert head.choose(1) and "two linear heads" in head.feedback.value
@@ -158,8 +165,54 @@ def test_saved_notebook_without_widget_state_shows_questions_and_details():
     cell.outputs = [nbformat.v4.new_output("display_data", data=qz._repr_mimebundle_())]
     nb.cells.append(cell)
     body, _ = HTMLExporter().from_notebook_node(nb)
-    for q in load_quiz("mlm"):
+    for q in scored("mlm"):
         assert re.sub(r"\s+", " ", q.question.split("\n")[0])[:40] in body.replace("&quot;", '"')
-    assert body.count("<details>") == len(load_quiz("mlm"))
+    assert body.count("<details>") == len(scored("mlm"))
     assert "Show the answer" in body and "Show the model answer" in body
     assert WIDGET_VIEW not in body  # the widget view is dropped, not rendered as an empty box
+
+
+def test_prediction_saves_the_choice_and_says_we_compare_later(progress_file, capsys):
+    w = predict_first("predict-copy-collapse")
+    assert isinstance(w, Prediction) and [b.description for b in w.buttons] == ["A", "B", "C"]
+    w.buttons[1].click()
+    assert "Your prediction: B." in w.feedback.value and "compare after the run" in w.feedback.value
+    assert w.buttons[1].button_style == "info" and w.buttons[0].button_style == ""
+    w.choose(0)  # changing one's mind before the run: the latest choice counts
+    saved = ProgressStore(progress_file).load()["answers"]["predict-copy-collapse"]
+    assert saved["kind"] == "prediction" and saved["answer"] == "A" and saved["attempts"] == 2
+    text = compare_prediction("predict-copy-collapse", "bidirectional 97% / 6%, causal 47% / 47%")
+    assert "you predicted: A. The bidirectional model is near perfect" in text
+    assert "the run shows:  bidirectional 97% / 6%" in text
+    assert text in capsys.readouterr().out
+    # predictions are not scored: the progress summary counts only quiz questions
+    summary = progress_summary()
+    assert summary["topics"]["next_token"]["answered"] == 0
+    assert summary["topics"]["next_token"]["questions"] == len(
+        [q for q in load_quiz("next_token") if q.kind != "prediction"])
+
+
+def test_compare_without_a_saved_prediction_lists_the_choices():
+    text = compare_prediction("predict-live-pretraining", "MLM 66%, NSP 73%")
+    assert "none saved" in text and "the choices were: A. Both targets" in text
+    with pytest.raises(ValueError, match="question_id='mlm-mix' is not allowed"):
+        compare_prediction("mlm-mix", "x")
+    with pytest.raises(ValueError, match="index=9 is not allowed"):
+        predict_first("predict-live-pretraining").choose(9)
+
+
+def test_prediction_static_fallback_and_escaping():
+    q = PredictionQuestion(id="p", topic="mlm", question="Guess " + EVIL, choices=(EVIL, "plain"))
+    w = Prediction(q, save=False)
+    w.choose(0)
+    text = _all_html(w)
+    assert "<script" not in text and "<img" not in text
+    bundle = w._repr_mimebundle_()
+    assert bundle[WIDGET_VIEW]["model_id"] == w.model_id
+    assert "Predict first" in bundle["text/html"] and "compares after the run" in bundle["text/html"]
+    assert "<details>" not in bundle["text/html"]  # there is no answer to fold away
+    assert bundle["text/plain"].startswith("Predict first: Guess")
+    with pytest.raises(ValueError, match="is a prediction, not a quiz question"):
+        question_widget(q)
+    with pytest.raises(ValueError, match="kind='prediction' is not allowed in a quiz"):
+        quiz(kind="prediction")
