@@ -69,7 +69,7 @@ def copy_collapse_experiment(*, steps: int = 250, num_documents: int = 400, voca
     holds ``train_loss`` (per step) and the held-out ``loss``/``accuracy`` under both conditions.
     ``reference`` has the accuracy of always predicting the most frequent token.
     """
-    from tqdm.auto import tqdm
+    from helpers.progress_bars import tqdm
 
     from helpers.text.corpus import make_storybook
     from helpers.modeling.bert import BertConfig, BertForPreTraining
@@ -269,7 +269,7 @@ def finetune_and_score(task, tokenizer, *, encoder=None, config=None, num_labels
 
 def _arms_over_seeds(task, tokenizer, arms: dict, *, seeds, splits, progress, **run_kwargs) -> dict[str, Any]:
     """Run every arm (name -> keyword arguments of ``finetune_and_score``) once per seed and summarise."""
-    from tqdm.auto import tqdm
+    from helpers.progress_bars import tqdm
 
     out: dict[str, Any] = {}
     jobs = [(name, seed) for name in arms for seed in seeds]

@@ -359,6 +359,40 @@ def plot_embedding_projection(vectors, words: Sequence[str], kinds: Sequence[str
 
 # --------------------------------------------------------------------------- notebook 5
 
+LABEL_GAP = 0.055  # the least vertical distance between two value labels, in axis units (score 0 to 1)
+
+
+def label_positions(values: Sequence[float], *, gap: float) -> list[float]:
+    """Heights for value labels: each label at its value, moved apart so that any two are >= ``gap``.
+
+    Labels keep their order; a cluster of close values is spread evenly around its own centre.
+
+    >>> [round(v, 2) for v in label_positions([0.70, 0.71, 0.20], gap=0.05)]
+    [0.68, 0.73, 0.2]
+    """
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    clusters: list[list[int]] = []  # runs of labels (in value order) that must be spread together
+    for i in order:
+        clusters.append([i])
+        while len(clusters) > 1:
+            low, high = clusters[-2], clusters[-1]
+            low_top = _centre(values, low) + gap * (len(low) - 1) / 2
+            high_bottom = _centre(values, high) - gap * (len(high) - 1) / 2
+            if high_bottom - low_top >= gap - 1e-12:
+                break
+            clusters[-2:] = [low + high]
+    heights = [0.0] * len(values)
+    for cluster in clusters:
+        bottom = _centre(values, cluster) - gap * (len(cluster) - 1) / 2
+        for k, i in enumerate(cluster):
+            heights[i] = bottom + k * gap
+    return heights
+
+
+def _centre(values: Sequence[float], cluster: list[int]) -> float:
+    return sum(values[i] for i in cluster) / len(cluster)
+
+
 def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str, ylabel: str = "test accuracy",
                         chance: float | None = None):
     """Score against the number of labeled training examples, one line per starting point.
@@ -368,16 +402,25 @@ def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str
     """
     _check_nonempty("curves", curves)
     fig, ax = plt.subplots(figsize=(WIDTH, 4))
+    colours = {}
     for name, points in curves.items():
         xs = sorted(points)
         style = "--" if "scratch" in name else "-"  # dashed = no pre-training
-        ax.plot(xs, [points[x] for x in xs], style, marker="o", linewidth=2, label=name)
-        for x in xs:
-            ax.annotate(f"{points[x]:.0%}", (x, points[x]), xytext=(4, 4), textcoords="offset points", fontsize=8)
+        (line,) = ax.plot(xs, [points[x] for x in xs], style, marker="o", linewidth=2, label=name)
+        colours[name] = line.get_color()
+    all_x = sorted({x for p in curves.values() for x in p})
+    # Value labels sit to the right of their point; at one x, labels closer than LABEL_GAP are pushed
+    # apart (and drawn in their line's colour) so that close scores never print over each other.
+    for x in all_x:
+        names = [n for n in curves if x in curves[n]]
+        heights = label_positions([curves[n][x] for n in names], gap=LABEL_GAP)
+        for name, y in zip(names, heights):
+            ax.annotate(f"{curves[name][x]:.0%}", (x, curves[name][x]), xytext=(x * 1.12, y), textcoords="data",
+                        fontsize=8, color=colours[name], va="center")
     if chance is not None:
         ax.axhline(chance, color="grey", linestyle="--", label="chance")
     ax.set_xscale("log", base=2)
-    all_x = sorted({x for p in curves.values() for x in p})
+    ax.set_xlim(all_x[0] / 1.4, all_x[-1] * 1.6)  # room for the labels of the last point
     ax.set_xticks(all_x, [str(x) for x in all_x])
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))

@@ -425,7 +425,7 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup))))
 
-    from tqdm.auto import tqdm
+    from helpers.progress_bars import tqdm
 
     generator = torch.Generator().manual_seed(seed)
     history: dict[str, list] = {"step": [], "loss": [], "eval_step": [], "eval": []}

@@ -462,7 +462,7 @@ def pretrain(
             history["eval"].setdefault(key, []).append(value)
         return metrics
 
-    from tqdm.auto import tqdm
+    from helpers.progress_bars import tqdm
 
     bar = tqdm(total=total, desc=f"pre-training ({s.get('preset') or 'custom'})", disable=not (progress and is_main),
                leave=True)

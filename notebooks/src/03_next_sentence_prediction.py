@@ -123,7 +123,7 @@ fig = plot_embedding_sum(model.bert.embeddings, encoded["input_ids"], encoded["t
                          tokenizer.convert_ids_to_tokens(encoded["input_ids"]))
 
 # %% [markdown]
-# Here is the code that does it (`helpers/model.py`): three look-ups, a sum, then LayerNorm and dropout.
+# Here is the code that does it (`helpers/modeling/bert.py`): three look-ups, a sum, then LayerNorm and dropout.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

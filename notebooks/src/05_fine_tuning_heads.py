@@ -58,7 +58,7 @@ print("            passage:", qa["context"])
 # %% [markdown]
 # ## Three kinds of head
 #
-# `helpers/heads.py` holds the three heads, with Hugging Face's names and shapes. Each wraps a copy of
+# `helpers/modeling/heads.py` holds the three heads, with Hugging Face's names and shapes. Each wraps a copy of
 # the pre-trained `BertModel`, and each is **one linear layer**. They differ only in **which encoder
 # output they read**:
 
