@@ -4,7 +4,8 @@ In a Jupyter kernel ``tqdm.auto`` draws a widget. The widget updates itself whil
 text a saved notebook keeps (what GitHub, nbviewer and ``nbconvert`` show, since the course stores
 no widget state) is the bar's text at the moment it was first displayed: "0%". Here the bar is
 displayed with a display id and, when it closes, that display is updated once, so the stored text
-becomes the finished bar ("100% ... 150/150 [00:04<00:00]"). Outside a notebook this is plain
+becomes the finished bar ("100% ... 150/150 [00:04<00:00]"). A bar made with ``leave=False``, which
+hides its widget when done, is replaced by that one line of text. Outside a notebook this is plain
 ``tqdm.auto.tqdm``.
 
 Usage is ``tqdm``'s own: ``from helpers.progress_bars import tqdm``.
@@ -35,10 +36,15 @@ if _tqdm_notebook is not None and issubclass(_auto_tqdm, _tqdm_notebook):
                 self.displayed = True
 
         def close(self):
-            super().close()
             handle, self._handle = getattr(self, "_handle", None), None
-            if handle is not None and self.leave:
-                handle.update(self.container)  # stores the final text next to the widget view
+            final = self.format_meter(**self.format_dict) if handle is not None else None
+            super().close()
+            if handle is None:
+                return
+            if self.leave:
+                handle.update(self.container)  # the widget view again, with the final text beside it
+            else:  # the widget hides itself; keep one line of text saying what ran
+                handle.update({"text/plain": final}, raw=True)
 
 else:
     tqdm = _auto_tqdm

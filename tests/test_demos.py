@@ -139,3 +139,17 @@ def test_learning_curve_value_labels_never_overlap():
     for x in (32, 128, 512):
         ys = [t.get_position()[1] for t in labels if abs(t.xy[0] - x) < 1e-9]
         assert all(abs(a - b) >= LABEL_GAP - 1e-9 for a, b in combinations(ys, 2)), (x, ys)
+
+
+def test_log_panels_one_panel_per_quantity():
+    import pytest
+
+    from helpers.course.plots import plot_log_panels
+
+    fig = plot_log_panels({"parameters": {"ours": 1.2e6, "BERT-base": 1.1e8},
+                           "FLOPs": {"ours": 7.7e13, "BERT-base": 2.2e19}}, title="scale")
+    assert [ax.get_title() for ax in fig.axes] == ["parameters", "FLOPs"]
+    assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    assert [t.get_text() for t in fig.axes[1].texts] == ["7.7e+13", "2.2e+19"]
+    with pytest.raises(ValueError, match="a log scale needs positive values"):
+        plot_log_panels({"x": {"a": 0.0}}, title="t")

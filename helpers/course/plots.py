@@ -359,6 +359,32 @@ def plot_embedding_projection(vectors, words: Sequence[str], kinds: Sequence[str
 
 # --------------------------------------------------------------------------- notebook 5
 
+def plot_log_panels(quantities: Mapping[str, Mapping[str, float]], *, title: str):
+    """One panel per quantity, one bar per model, each on a log scale (for sizes that differ by
+    orders of magnitude). ``quantities`` maps a quantity ("parameters") to ``{model: value}``; each
+    bar is labelled with its value in scientific notation."""
+    _check_nonempty("quantities", quantities)
+    fig, axes = plt.subplots(1, len(quantities), figsize=(WIDTH, 3.6), squeeze=False)
+    for ax, (quantity, values) in zip(axes[0], quantities.items()):
+        _check_nonempty(f"quantities[{quantity!r}]", values)
+        names = list(values)
+        heights = [float(values[n]) for n in names]
+        if min(heights) <= 0:
+            raise ValueError(f"quantities[{quantity!r}] has a value <= 0: a log scale needs positive values.")
+        bars = ax.bar(names, heights, color=[f"C{i}" for i in range(len(names))])
+        ax.set_yscale("log")
+        ax.set_ylim(min(heights) / 5, max(heights) * 20)  # room for the labels above the bars
+        for bar, h in zip(bars, heights):
+            ax.annotate(f"{h:.1e}", (bar.get_x() + bar.get_width() / 2, h), xytext=(0, 3),
+                        textcoords="offset points", ha="center", fontsize=8)
+        ax.set_title(quantity)
+        ax.tick_params(axis="x", labelrotation=20)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 LABEL_GAP = 0.055  # the least vertical distance between two value labels, in axis units (score 0 to 1)
 
 
