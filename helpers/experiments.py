@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
+from helpers.progress_bars import tqdm
 
 from helpers.constants import IGNORE_INDEX, IS_NEXT, SWAPPED
 from helpers.errors import check_choice, check_positive_int

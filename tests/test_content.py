@@ -4,18 +4,20 @@ import textwrap
 
 import pytest
 
-from helpers.course.content import (HEAD_CHOICES, ContentError, MultipleChoiceQuestion, SelfCheckQuestion,
-                             load_deck, load_quiz, load_quiz_bank, to_html)
+from helpers.course.content import (HEAD_CHOICES, ContentError, MultipleChoiceQuestion, PredictionQuestion,
+                                    SelfCheckQuestion, load_deck, load_quiz, load_quiz_bank, normalise_notebook,
+                                    notebook_sort_key, to_html)
 
 
 def test_course_content_loads_with_the_required_counts():
     bank = load_quiz_bank()
     kinds = [q.kind for q in bank.questions]
     assert kinds.count("self_check") == 6
-    assert kinds.count("pick_head") == 5
+    assert kinds.count("pick_head") == 8
     assert kinds.count("multiple_choice") >= 10
+    assert kinds.count("prediction") >= 8
     assert len(load_deck()) == 12
-    assert [t.notebook for t in bank.topics.values()] == [1, 2, 3, 4, 5]
+    assert [t.notebook for t in bank.topics.values()] == [1, 2, 3, 4, "4c", 5, "5b"]
 
 
 def test_every_notebook_topic_has_questions_and_filters_work():
@@ -32,7 +34,8 @@ def test_every_notebook_topic_has_questions_and_filters_work():
 def test_pick_the_head_answers_match_the_curriculum():
     expected = {"pick-head-sentiment": "[CLS] output", "pick-head-qa": "per-token outputs",
                 "pick-head-ner": "per-token outputs", "pick-head-topic": "[CLS] output",
-                "pick-head-paraphrase": "[CLS] output"}
+                "pick-head-paraphrase": "[CLS] output", "pick-head-intent": "[CLS] output",
+                "pick-head-pos": "per-token outputs", "pick-head-entailment": "[CLS] output"}
     got = {q.id: q.choices[q.correct_indices[0]].text for q in load_quiz(kind="pick_head")}
     assert got == expected
     for q in load_quiz(kind="pick_head"):
@@ -46,6 +49,8 @@ def _all_text():
         parts += [q.question]
         if isinstance(q, MultipleChoiceQuestion):
             parts += [q.explanation] + [c.text + " " + c.feedback for c in q.choices]
+        elif isinstance(q, PredictionQuestion):
+            parts += list(q.choices)
         else:
             parts.append(q.model_answer)
     return " ".join(parts)
@@ -97,6 +102,14 @@ title = "MLM"
     ("""[[question]]\nid = "q1"\nkind = "pick_head"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
 [[question.choices]]\ntext = "CLS"\ncorrect = true\nfeedback = "f"\n
 [[question.choices]]\ntext = "tokens"\ncorrect = false\nfeedback = "f"\n""", "must have exactly the choices"),
+    ("""[[question]]\nid = "q1"\nkind = "prediction"\ntopic = "mlm"\nquestion = "?"\n
+[[question.choices]]\ntext = "a"\ncorrect = true\n
+[[question.choices]]\ntext = "b"\n""", "a prediction has no right answer"),
+    ("""[[question]]\nid = "q1"\nkind = "prediction"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
+[[question.choices]]\ntext = "a"\n
+[[question.choices]]\ntext = "b"\n""", "unknown field(s) explanation"),
+    ("""[[question]]\nid = "q1"\nkind = "prediction"\ntopic = "mlm"\nquestion = "?"\n
+[[question.choices]]\ntext = "only one"\n""", "at least two"),
     ("""[[question]]\nid = "q1"\nkind = "multiple_choice"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
 [[question.choices]]\ntext = "a"\ncorrect = "yes"\nfeedback = "f"\n
 [[question.choices]]\ntext = "b"\ncorrect = false\nfeedback = "f"\n""", "choices[0].correct must be true or false"),
@@ -159,3 +172,41 @@ def test_question_with_more_choices_than_letters_is_refused_at_load(tmp_path):
     with pytest.raises(ContentError, match=r"id='many'.*30 choices; at most 26"):
         load_quiz_bank(_write(tmp_path, GOOD_TOPIC + body + choices(30)))
     assert len(load_quiz_bank(_write(tmp_path, GOOD_TOPIC + body + choices(26))).questions[0].choices) == 26
+
+
+def test_prediction_questions_have_choices_and_no_answer():
+    predictions = load_quiz(kind="prediction")
+    assert {"predict-copy-collapse", "predict-mask-mix-positions", "predict-mask-mix-downstream",
+            "predict-live-pretraining", "predict-sentence-objectives-swapped",
+            "predict-sentence-objectives-downstream", "predict-pretrained-vs-scratch",
+            "predict-frozen-vs-end-to-end"} <= {q.id for q in predictions}
+    for q in predictions:
+        assert isinstance(q, PredictionQuestion) and len(q.choices) >= 2
+        assert not hasattr(q, "correct_indices")  # nothing to mark right: the run decides
+
+
+def test_notebook_ids_with_a_letter_are_normalised_and_ordered():
+    assert normalise_notebook("04c") == "4c" and normalise_notebook("4c") == "4c"
+    assert normalise_notebook("05") == 5 and normalise_notebook(5) == 5
+    for bad in (-1, "4cc", "c4", True, 4.0, ""):
+        with pytest.raises(ValueError, match="is not allowed"):
+            normalise_notebook(bad)
+    assert sorted([5, "4c", 4, "5b", "4b"], key=notebook_sort_key) == [4, "4b", "4c", 5, "5b"]
+    assert load_quiz(notebook="04c") == load_quiz(notebook="4c") == load_quiz("scale")
+    assert load_quiz(notebook="05") == load_quiz(notebook=5) == load_quiz("heads")
+    with pytest.raises(ValueError, match=r"notebook='4z' is not allowed: it must be one of 1, 2, 3, 4, '4c'"):
+        load_quiz(notebook="4z")
+    with pytest.raises(ValueError, match="notebook='x' is not allowed"):
+        load_quiz(notebook="x")
+
+
+def test_topic_notebook_field_is_validated(tmp_path):
+    good = """[[question]]\nid = "fine"\nkind = "self_check"\ntopic = "t"\nquestion = "?"\nmodel_answer = "a"\n"""
+    for notebook, ok in (('"4c"', True), ("3", True), ('"04"', True), ('"4-c"', False), ("-2", False),
+                         ("true", False), ("2.5", False)):
+        path = _write(tmp_path, f'[topics.t]\nnotebook = {notebook}\ntitle = "T"\n' + good)
+        if ok:
+            assert load_quiz_bank(path).topics["t"].notebook in ("4c", 3, 4)
+        else:
+            with pytest.raises(ContentError, match="field 'notebook' must be a whole number >= 0 or a string"):
+                load_quiz_bank(path)

@@ -116,3 +116,40 @@ def test_figures_have_titles_and_labelled_axes():
             assert ax.get_xlabel() and ax.get_ylabel()
     with pytest.raises(ValueError, match="counts="):
         plots.plot_operation_split({"mask": 1})
+
+
+def test_learning_curve_value_labels_never_overlap():
+    from itertools import combinations
+
+    from helpers.course.plots import LABEL_GAP, label_positions, plot_learning_curve
+
+    values = [0.84, 0.83, 0.55, 0.40, 0.41]
+    heights = label_positions(values, gap=0.05)
+    assert all(abs(a - b) >= 0.05 - 1e-9 for a, b in combinations(heights, 2))
+    assert sorted(range(5), key=lambda i: heights[i]) == sorted(range(5), key=lambda i: values[i])  # order kept
+    assert label_positions([0.2, 0.9], gap=0.05) == [0.2, 0.9]  # far apart: unmoved
+    # the notebook-5 case that overlapped: close scores at 32 and at 512 labels
+    curves = {"pre-trained, test": {32: 0.45, 128: 0.70, 512: 0.84},
+              "pre-trained, unseen words": {32: 0.48, 128: 0.71, 512: 0.83},
+              "from scratch, test": {32: 0.46, 128: 0.59, 512: 0.55},
+              "from scratch, unseen words": {32: 0.45, 128: 0.40, 512: 0.40}}
+    fig = plot_learning_curve(curves, title="t")
+    labels = [t for t in fig.axes[0].texts]
+    assert len(labels) == 12
+    for x in (32, 128, 512):
+        ys = [t.get_position()[1] for t in labels if abs(t.xy[0] - x) < 1e-9]
+        assert all(abs(a - b) >= LABEL_GAP - 1e-9 for a, b in combinations(ys, 2)), (x, ys)
+
+
+def test_log_panels_one_panel_per_quantity():
+    import pytest
+
+    from helpers.course.plots import plot_log_panels
+
+    fig = plot_log_panels({"parameters": {"ours": 1.2e6, "BERT-base": 1.1e8},
+                           "FLOPs": {"ours": 7.7e13, "BERT-base": 2.2e19}}, title="scale")
+    assert [ax.get_title() for ax in fig.axes] == ["parameters", "FLOPs"]
+    assert all(ax.get_yscale() == "log" for ax in fig.axes)
+    assert [t.get_text() for t in fig.axes[1].texts] == ["7.7e+13", "2.2e+19"]
+    with pytest.raises(ValueError, match="a log scale needs positive values"):
+        plot_log_panels({"x": {"a": 0.0}}, title="t")

@@ -19,8 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]_*.py"))
-IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]*_*.py"))
+IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
+NAME = re.compile(r"^(?P<number>[0-9]{2})(?P<letter>[a-z]?)_[a-z0-9_]+$")  # 04_pretraining, 04c_bert_at_real_scale
 
 spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
 build = importlib.util.module_from_spec(spec)
@@ -34,8 +35,12 @@ def load(path: Path):
 def test_the_sequence_is_complete_and_starts_with_start_here():
     names = [p.stem for p in IPYNBS]
     assert names[0] == "00_start_here", "the Makefile opens notebooks/00_start_here.ipynb"
-    assert [n[:2] for n in names] == [f"{i:02d}" for i in range(len(names))], names
-    assert len(names) >= 8, "the course has notebooks 0 to 7"
+    assert all(NAME.match(n) for n in names), names
+    numbers = sorted({int(NAME.match(n)["number"]) for n in names})
+    assert numbers == list(range(len(numbers))), f"notebook numbers must run 00, 01, ... without gaps: {names}"
+    main = [n for n in names if not NAME.match(n)["letter"]]
+    assert len(main) == len(numbers), f"each number needs its main notebook (04 before 04b, 04c): {names}"
+    assert len(numbers) >= 8, "the course has notebooks 0 to 7"
     assert names == [p.stem for p in SOURCES], "every notebook needs its source in notebooks/src and vice versa"
 
 
@@ -85,7 +90,7 @@ def test_notebook_opens_with_what_you_will_learn_and_ends_with_summary_and_next(
         f"{path.name} must open with what the learner will do and learn")
     closing = markdown[-1]
     assert re.search(r"^##\s+summary", "\n".join(markdown[-2:]), re.I | re.M), f"{path.name} must end with a summary"
-    links = re.findall(r"\]\(([0-9]{2}_[a-z_]+\.ipynb)\)", closing)
+    links = re.findall(r"\]\(([0-9]{2}[a-z]?_[a-z0-9_]+\.ipynb)\)", closing)
     assert links, f"{path.name} must end with a link to where to go next"
     for link in links:
         assert (NOTEBOOKS / link).exists(), f"{path.name} links to a missing notebook {link}"
@@ -98,7 +103,8 @@ def test_notebook_opens_with_what_you_will_learn_and_ends_with_summary_and_next(
 
 def _all_course_text() -> str:
     parts = [c.source for path in IPYNBS for c in load(path).cells]
-    parts += [(ROOT / "helpers" / "data" / "quizzes.toml").read_text(), (ROOT / "flashcards" / "deck.toml").read_text()]
+    parts += [(ROOT / "helpers" / "course" / "data" / "quizzes.toml").read_text(),
+              (ROOT / "flashcards" / "deck.toml").read_text()]
     return "\n".join(parts)
 
 

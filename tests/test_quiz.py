@@ -5,9 +5,10 @@ import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
-from helpers.course.content import Choice, MultipleChoiceQuestion, SelfCheckQuestion, load_quiz
-from helpers.course.progress import ProgressStore
-from helpers.course.quiz import MultipleChoice, Quiz, SelfCheck, pick_the_head, quiz, self_check
+from helpers.course.content import Choice, MultipleChoiceQuestion, PredictionQuestion, SelfCheckQuestion, load_quiz
+from helpers.course.progress import ProgressStore, progress_summary
+from helpers.course.quiz import (MultipleChoice, Prediction, Quiz, SelfCheck, compare_prediction, pick_the_head,
+                                 predict_first, question_widget, quiz, self_check)
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -17,6 +18,11 @@ def progress_file(tmp_path, monkeypatch):
     path = tmp_path / "progress.json"
     monkeypatch.setenv("BERT_COURSE_PROGRESS", str(path))
     return path
+
+
+def scored(topic):
+    """The questions of a topic that a quiz shows: all but the predictions."""
+    return [q for q in load_quiz(topic) if q.kind != "prediction"]
 
 
 def make_mc(*correct, text="What is 2 + 2?"):
@@ -91,10 +97,11 @@ def test_first_try_is_what_counts():
 
 
 def test_course_quizzes_build():
-    assert len(quiz("mlm").items) == len(load_quiz("mlm"))
-    assert len(pick_the_head().items) == 5
+    assert len(quiz("mlm").items) == len(scored("mlm"))
+    assert len(pick_the_head().items) == 8
     assert len(self_check().items) == 6
-    assert len(quiz().items) == len(load_quiz())
+    assert len(quiz().items) == len([q for q in load_quiz() if q.kind != "prediction"])
+    assert len(quiz(notebook="4c").items) == len(load_quiz("scale"))
     head = pick_the_head().items[1]  # extractive QA
     assert [b.description for b in head.buttons] == ["[CLS] output", "per-token outputs"]
     assert head.choose(1) and "two linear heads" in head.feedback.value
@@ -158,15 +165,12 @@ def test_saved_notebook_without_widget_state_shows_questions_and_details():
     cell.outputs = [nbformat.v4.new_output("display_data", data=qz._repr_mimebundle_())]
     nb.cells.append(cell)
     body, _ = HTMLExporter().from_notebook_node(nb)
-    for q in load_quiz("mlm"):
+    for q in scored("mlm"):
         assert re.sub(r"\s+", " ", q.question.split("\n")[0])[:40] in body.replace("&quot;", '"')
-    assert body.count("<details>") == len(load_quiz("mlm"))
+    assert body.count("<details>") == len(scored("mlm"))
     assert "Show the answer" in body and "Show the model answer" in body
     assert WIDGET_VIEW not in body  # the widget view is dropped, not rendered as an empty box
 
 
-def test_question_built_in_code_with_too_many_choices_is_a_clear_error():
-    choices = tuple(Choice(f"c{i}", i == 0, "f") for i in range(30))
-    q = MultipleChoiceQuestion(id="many", topic="mlm", question="?", choices=choices, explanation="e")
-    with pytest.raises(ValueError, match="'many' has 30 choices: it must have 2 to 26"):
-        MultipleChoice(q, save=False)
+from helpers.course.content import (MAX_CHOICES, MultipleChoiceQuestion, PredictionQuestion, Question,
+                                    SelfCheckQuestion, load_quiz, load_quiz_bank, to_html)

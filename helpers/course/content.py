@@ -13,23 +13,27 @@ and what is wrong, so an author fixing a typo knows exactly where to look.
 Schema of ``quizzes.toml``::
 
     [topics.mlm]                       # one table per topic; the key is the topic id
-    notebook = 2                       # the notebook that teaches it
-    title = "Masked language modelling"
+    notebook = 2                       # the notebook that teaches it: a number, or a string such
+    title = "Masked language modelling"  # as "4c" for a notebook that sits between 4 and 5
 
     [[question]]                       # one block per question
     id = "mlm-rate"                    # unique, lower-case letters, digits and dashes
-    kind = "multiple_choice"           # or "self_check" or "pick_head"
+    kind = "multiple_choice"           # or "self_check", "pick_head" or "prediction"
     topic = "mlm"                      # a key of [topics]
     question = "..."
     explanation = "..."                # multiple_choice / pick_head: shown once answered
     model_answer = "..."               # self_check only
-    [[question.choices]]               # multiple_choice / pick_head: two or more
+    [[question.choices]]               # multiple_choice / pick_head / prediction: two or more
     text = "..."
-    correct = true                     # at least one choice is correct
-    feedback = "..."                   # shown when the learner picks this choice
+    correct = true                     # at least one choice is correct (not for a prediction)
+    feedback = "..."                   # shown when the learner picks this choice (not for a prediction)
 
 A ``pick_head`` question is a multiple-choice question whose choices are exactly
 :data:`HEAD_CHOICES`, in that order.
+
+A ``prediction`` question ("predict, then run") is asked before an experiment: its choices have
+only a ``text``, none is marked correct, and there is no explanation. The notebook compares the
+learner's choice with what the run shows (``helpers.course.quiz.compare_prediction``).
 
 Schema of ``deck.toml``::
 
@@ -57,10 +61,43 @@ from helpers.paths import FLASHCARDS_DIR
 QUIZ_PATH = Path(__file__).resolve().parent / "data" / "quizzes.toml"
 DECK_PATH = FLASHCARDS_DIR / "deck.toml"
 
-KINDS = ("multiple_choice", "self_check", "pick_head")
+KINDS = ("multiple_choice", "self_check", "pick_head", "prediction")
 HEAD_CHOICES = ("[CLS] output", "per-token outputs")
 MAX_CHOICES = 26  # the quiz widget labels choices A..Z
 _ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_NOTEBOOK_PATTERN = re.compile(r"^0*(\d{1,2})([a-z]?)$")  # 4, "4", "04", "4c", "04c"
+
+NotebookId = Union[int, str]
+
+
+def normalise_notebook(notebook: object) -> NotebookId:
+    """A notebook number as the content files and ``load_quiz`` compare it: ``4`` or ``"4c"``.
+
+    A plain number (``4``, ``"04"``) becomes the int 4; a number with a letter (``"04c"``, ``"4c"``)
+    becomes the string ``"4c"``. Anything else raises ``ValueError``.
+
+    >>> normalise_notebook("04c"), normalise_notebook("05"), normalise_notebook(2)
+    ('4c', 5, 2)
+    """
+    if isinstance(notebook, bool) or not isinstance(notebook, (int, str)):
+        raise ValueError(f"notebook={notebook!r} is not allowed: use a whole number >= 0 or a string such as '4c'.")
+    if isinstance(notebook, int):
+        if notebook < 0:
+            raise ValueError(f"notebook={notebook!r} is not allowed: use a whole number >= 0 or a string such as '4c'.")
+        return notebook
+    match = _NOTEBOOK_PATTERN.match(notebook)
+    if not match:
+        raise ValueError(f"notebook={notebook!r} is not allowed: use a whole number >= 0 or a string such as '4c'.")
+    number, letter = int(match.group(1)), match.group(2)
+    return f"{number}{letter}" if letter else number
+
+
+def notebook_sort_key(notebook: NotebookId) -> tuple[int, str]:
+    """Order notebooks 4, "4b", "4c", 5: by number, then by letter (none first)."""
+    notebook = normalise_notebook(notebook)
+    if isinstance(notebook, int):
+        return notebook, ""
+    return int(notebook[:-1]), notebook[-1]
 
 
 class ContentError(ValueError):
@@ -73,7 +110,7 @@ class ContentError(ValueError):
 @dataclass(frozen=True)
 class Topic:
     key: str
-    notebook: int
+    notebook: NotebookId  # 4, or "4c" for a notebook between 4 and 5
     title: str
 
 
@@ -115,7 +152,18 @@ class SelfCheckQuestion:
     kind: str = "self_check"
 
 
-Question = Union[MultipleChoiceQuestion, SelfCheckQuestion]
+@dataclass(frozen=True)
+class PredictionQuestion:
+    """Asked before an experiment: what do you expect? No choice is right; the run decides."""
+
+    id: str
+    topic: str
+    question: str
+    choices: tuple[str, ...]
+    kind: str = "prediction"
+
+
+Question = Union[MultipleChoiceQuestion, SelfCheckQuestion, PredictionQuestion]
 
 
 @dataclass(frozen=True)
@@ -196,11 +244,13 @@ def _parse_topics(path: Path, raw: Any) -> dict[str, Topic]:
         entry = _Entry(path, "topics", index, spec)
         entry.id = key
         entry.keys({"notebook", "title"})
-        notebook = spec["notebook"]
-        if isinstance(notebook, bool) or not isinstance(notebook, int) or notebook < 0:
-            raise entry.fail(f"field 'notebook' must be a whole number >= 0, got {notebook!r}")
+        try:
+            notebook = normalise_notebook(spec["notebook"])
+        except ValueError:
+            raise entry.fail(f"field 'notebook' must be a whole number >= 0 or a string such as \"4c\", "
+                             f"got {spec['notebook']!r}") from None
         topics[key] = Topic(key=key, notebook=notebook, title=entry.text("title"))
-    return dict(sorted(topics.items(), key=lambda kv: kv[1].notebook))
+    return dict(sorted(topics.items(), key=lambda kv: notebook_sort_key(kv[1].notebook)))
 
 
 def _parse_choices(entry: _Entry, kind: str) -> tuple[Choice, ...]:
@@ -237,6 +287,27 @@ def _parse_choices(entry: _Entry, kind: str) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
+def _parse_prediction_choices(entry: _Entry) -> tuple[str, ...]:
+    raw = entry.raw["choices"]
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise entry.fail("field 'choices' must be a list of at least two [[question.choices]] tables")
+    texts = []
+    for i, spec in enumerate(raw):
+        where = f"choices[{i}]"
+        if not isinstance(spec, dict):
+            raise entry.fail(f"{where} must be a table with a text field")
+        if spec.keys() != {"text"}:
+            extra = sorted(spec.keys() - {"text"})
+            why = (" (a prediction has no right answer: the run decides)"
+                   if {"correct", "feedback"} & set(extra) else "")
+            raise entry.fail(f"{where} of a prediction must have exactly the field text"
+                             f" (unknown: {extra or 'none'}){why}")
+        texts.append(entry.text("text", spec, f"{where}.text"))
+    if len(set(texts)) != len(texts):
+        raise entry.fail("two choices have the same text")
+    return tuple(texts)
+
+
 def _parse_question(entry: _Entry, topics: dict[str, Topic], seen: set[str]) -> Question:
     if not isinstance(entry.raw, dict):
         raise entry.fail(f"must be a table, got {type(entry.raw).__name__}")
@@ -246,6 +317,8 @@ def _parse_question(entry: _Entry, topics: dict[str, Topic], seen: set[str]) -> 
     common = {"id", "kind", "topic", "question"}
     if kind == "self_check":
         entry.keys(common | {"model_answer"})
+    elif kind == "prediction":
+        entry.keys(common | {"choices"})
     else:
         entry.keys(common | {"choices", "explanation"})
     qid = _check_id(entry, seen)
@@ -255,6 +328,8 @@ def _parse_question(entry: _Entry, topics: dict[str, Topic], seen: set[str]) -> 
     question = entry.text("question")
     if kind == "self_check":
         return SelfCheckQuestion(id=qid, topic=topic, question=question, model_answer=entry.text("model_answer"))
+    if kind == "prediction":
+        return PredictionQuestion(id=qid, topic=topic, question=question, choices=_parse_prediction_choices(entry))
     return MultipleChoiceQuestion(id=qid, topic=topic, question=question, kind=kind,
                                   choices=_parse_choices(entry, kind), explanation=entry.text("explanation"))
 
@@ -279,9 +354,11 @@ def load_quiz_bank(path: str | Path | None = None) -> QuizBank:
     return QuizBank(topics=topics, questions=questions, path=path)
 
 
-def load_quiz(topic: str | None = None, kind: str | None = None, *, notebook: int | None = None,
+def load_quiz(topic: str | None = None, kind: str | None = None, *, notebook: NotebookId | None = None,
               path: str | Path | None = None) -> list[Question]:
     """The questions on one topic (or notebook), optionally of one kind; all of them by default.
+
+    ``notebook`` is a number (``2``) or, for a notebook between two others, a string (``"4c"``).
 
     >>> [q.id for q in load_quiz("mlm", kind="self_check")]
     ['self-check-mlm']
@@ -292,7 +369,13 @@ def load_quiz(topic: str | None = None, kind: str | None = None, *, notebook: in
     if kind is not None:
         check_choice("kind", kind, KINDS)
     if notebook is not None:
-        check_choice("notebook", notebook, sorted({t.notebook for t in bank.topics.values()}))
+        known = list(dict.fromkeys(t.notebook for t in bank.topics.values()))
+        try:
+            notebook = normalise_notebook(notebook)
+        except ValueError:
+            options = ", ".join(repr(n) for n in known)
+            raise ValueError(f"notebook={notebook!r} is not allowed: it must be one of {options}.") from None
+        check_choice("notebook", notebook, known)
     return [q for q in bank.questions
             if (topic is None or q.topic == topic)
             and (kind is None or q.kind == kind)

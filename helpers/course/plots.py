@@ -359,6 +359,66 @@ def plot_embedding_projection(vectors, words: Sequence[str], kinds: Sequence[str
 
 # --------------------------------------------------------------------------- notebook 5
 
+def plot_log_panels(quantities: Mapping[str, Mapping[str, float]], *, title: str):
+    """One panel per quantity, one bar per model, each on a log scale (for sizes that differ by
+    orders of magnitude). ``quantities`` maps a quantity ("parameters") to ``{model: value}``; each
+    bar is labelled with its value in scientific notation."""
+    _check_nonempty("quantities", quantities)
+    fig, axes = plt.subplots(1, len(quantities), figsize=(WIDTH, 3.6), squeeze=False)
+    for ax, (quantity, values) in zip(axes[0], quantities.items()):
+        _check_nonempty(f"quantities[{quantity!r}]", values)
+        names = list(values)
+        heights = [float(values[n]) for n in names]
+        if min(heights) <= 0:
+            raise ValueError(f"quantities[{quantity!r}] has a value <= 0: a log scale needs positive values.")
+        bars = ax.bar(names, heights, color=[f"C{i}" for i in range(len(names))])
+        ax.set_yscale("log")
+        ax.set_ylim(min(heights) / 5, max(heights) * 20)  # room for the labels above the bars
+        for bar, h in zip(bars, heights):
+            ax.annotate(f"{h:.1e}", (bar.get_x() + bar.get_width() / 2, h), xytext=(0, 3),
+                        textcoords="offset points", ha="center", fontsize=8)
+        ax.set_title(quantity)
+        ax.tick_params(axis="x", labelrotation=20)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+LABEL_GAP = 0.055  # the least vertical distance between two value labels, in axis units (score 0 to 1)
+
+
+def label_positions(values: Sequence[float], *, gap: float) -> list[float]:
+    """Heights for value labels: each label at its value, moved apart so that any two are >= ``gap``.
+
+    Labels keep their order; a cluster of close values is spread evenly around its own centre.
+
+    >>> [round(v, 2) for v in label_positions([0.70, 0.71, 0.20], gap=0.05)]
+    [0.68, 0.73, 0.2]
+    """
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    clusters: list[list[int]] = []  # runs of labels (in value order) that must be spread together
+    for i in order:
+        clusters.append([i])
+        while len(clusters) > 1:
+            low, high = clusters[-2], clusters[-1]
+            low_top = _centre(values, low) + gap * (len(low) - 1) / 2
+            high_bottom = _centre(values, high) - gap * (len(high) - 1) / 2
+            if high_bottom - low_top >= gap - 1e-12:
+                break
+            clusters[-2:] = [low + high]
+    heights = [0.0] * len(values)
+    for cluster in clusters:
+        bottom = _centre(values, cluster) - gap * (len(cluster) - 1) / 2
+        for k, i in enumerate(cluster):
+            heights[i] = bottom + k * gap
+    return heights
+
+
+def _centre(values: Sequence[float], cluster: list[int]) -> float:
+    return sum(values[i] for i in cluster) / len(cluster)
+
+
 def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str, ylabel: str = "test accuracy",
                         chance: float | None = None):
     """Score against the number of labeled training examples, one line per starting point.
@@ -368,16 +428,25 @@ def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str
     """
     _check_nonempty("curves", curves)
     fig, ax = plt.subplots(figsize=(WIDTH, 4))
+    colours = {}
     for name, points in curves.items():
         xs = sorted(points)
         style = "--" if "scratch" in name else "-"  # dashed = no pre-training
-        ax.plot(xs, [points[x] for x in xs], style, marker="o", linewidth=2, label=name)
-        for x in xs:
-            ax.annotate(f"{points[x]:.0%}", (x, points[x]), xytext=(4, 4), textcoords="offset points", fontsize=8)
+        (line,) = ax.plot(xs, [points[x] for x in xs], style, marker="o", linewidth=2, label=name)
+        colours[name] = line.get_color()
+    all_x = sorted({x for p in curves.values() for x in p})
+    # Value labels sit to the right of their point; at one x, labels closer than LABEL_GAP are pushed
+    # apart (and drawn in their line's colour) so that close scores never print over each other.
+    for x in all_x:
+        names = [n for n in curves if x in curves[n]]
+        heights = label_positions([curves[n][x] for n in names], gap=LABEL_GAP)
+        for name, y in zip(names, heights):
+            ax.annotate(f"{curves[name][x]:.0%}", (x, curves[name][x]), xytext=(x * 1.12, y), textcoords="data",
+                        fontsize=8, color=colours[name], va="center")
     if chance is not None:
         ax.axhline(chance, color="grey", linestyle="--", label="chance")
     ax.set_xscale("log", base=2)
-    all_x = sorted({x for p in curves.values() for x in p})
+    ax.set_xlim(all_x[0] / 1.4, all_x[-1] * 1.6)  # room for the labels of the last point
     ax.set_xticks(all_x, [str(x) for x in all_x])
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))

@@ -374,7 +374,7 @@ def progress_summary(*, store: ProgressStore | None = None) -> dict:
     bank = load_quiz_bank()
     topics = {}
     for key, topic in bank.topics.items():
-        ids = [q.id for q in bank.questions if q.topic == key]
+        ids = [q.id for q in bank.questions if q.topic == key and q.kind != "prediction"]  # predictions are not scored
         seen = [data["answers"][i] for i in ids if i in data["answers"]]
         right = [e for e in seen if (e["correct"] if e.get("kind") == "self_check" else e["first_try_correct"])]
         topics[key] = {"title": topic.title, "notebook": topic.notebook, "questions": len(ids),

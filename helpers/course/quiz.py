@@ -25,8 +25,8 @@ from typing import Callable, Sequence
 
 import ipywidgets as widgets
 
-from helpers.course.content import (MAX_CHOICES, MultipleChoiceQuestion, Question, SelfCheckQuestion, load_quiz,
-                             load_quiz_bank, to_html)
+from helpers.course.content import (MAX_CHOICES, MultipleChoiceQuestion, PredictionQuestion, Question,
+                                    SelfCheckQuestion, load_quiz, load_quiz_bank, to_html)
 from helpers.course.progress import ProgressStore, record_answer
 
 LETTERS = string.ascii_uppercase
@@ -63,6 +63,8 @@ def _question_html(question: Question, number: int | None) -> str:
     label = f"Question {number}" if number is not None else "Question"
     if question.kind == "pick_head":
         label = f"Task {number}" if number is not None else "Task"
+    if question.kind == "prediction":
+        label = "Predict first"
     return f"<div>{to_html(question.question, lead=f'<strong>{label}.</strong>')}</div>"
 
 
@@ -260,11 +262,104 @@ class SelfCheck(StaticFallback, widgets.VBox):
         return f"{self.question.question}\n(model answer: {self.question.model_answer})"
 
 
+# ---------------------------------------------------------------- predict, then run
+
+PREDICTION_NOTE = "Saved. We will compare after the run."
+
+
+class Prediction(StaticFallback, widgets.VBox):
+    """"Predict, then run": pick what you expect before an experiment. No choice is right or wrong.
+
+    The choice is saved with your progress (kind ``"prediction"``; predictions are not scored), and
+    :func:`compare_prediction` shows it again next to the result. You may change your mind before
+    running the experiment: the latest choice is the one compared.
+    """
+
+    def __init__(self, question: PredictionQuestion, *, store: ProgressStore | None = None, save: bool = True):
+        if not isinstance(question, PredictionQuestion):
+            raise ValueError(f"question={question!r} is not allowed: it must be a PredictionQuestion.")
+        self.question, self.store, self.save = question, store, save
+        self.chosen: int | None = None
+        self.attempts = 0
+        self.feedback, self.status = widgets.HTML(), widgets.HTML()
+        self.buttons, rows = [], []
+        for i, text in enumerate(question.choices):
+            button = widgets.Button(description=LETTERS[i], tooltip=f"Predict {LETTERS[i]}: {text}",
+                                    layout=widgets.Layout(width="auto", min_width="44px"))
+            button.on_click(lambda _b, i=i: self.choose(i))
+            self.buttons.append(button)
+            rows.append(widgets.HBox([button, widgets.HTML(html.escape(text))],
+                                     layout=widgets.Layout(align_items="center")))
+        super().__init__([widgets.HTML(_question_html(question, None)), *rows, self.feedback, self.status],
+                         layout=widgets.Layout(margin="0 0 14px 0"))
+        self.add_class("bert-quiz-question")
+
+    def choose(self, index: int) -> None:
+        """Record a prediction (what pressing its button does)."""
+        if not 0 <= index < len(self.question.choices):
+            raise ValueError(f"index={index!r} is not allowed: it must be in 0..{len(self.question.choices) - 1}.")
+        self.chosen, self.attempts = index, self.attempts + 1
+        for i, button in enumerate(self.buttons):
+            button.button_style = "info" if i == index else ""
+        self.feedback.value = (f"<p><strong>Your prediction: {LETTERS[index]}.</strong> "
+                               f"{html.escape(self.question.choices[index])}<br>{PREDICTION_NOTE}</p>")
+        if self.save:
+            q = self.question
+            # Not graded: "correct" is stored as False and progress_summary leaves predictions out.
+            save_or_report(lambda: record_answer(q.id, q.topic, q.kind, False, LETTERS[index], store=self.store),
+                           self.status)
+
+    def fallback_html(self) -> str:
+        choices = "".join(f"<li>{LETTERS[i]}. {html.escape(t)}</li>" for i, t in enumerate(self.question.choices))
+        return (f"{_question_html(self.question, None)}<ul>{choices}</ul>"
+                "<p><em>Choose before you run the experiment; the notebook compares after the run.</em></p>")
+
+    def fallback_text(self) -> str:
+        choices = "\n".join(f"  {LETTERS[i]}. {t}" for i, t in enumerate(self.question.choices))
+        return f"Predict first: {self.question.question}\n{choices}\n(choose, then run; we compare after the run)"
+
+
+def _prediction_question(question_id: str) -> PredictionQuestion:
+    predictions = {q.id: q for q in load_quiz(kind="prediction")}
+    if question_id not in predictions:
+        raise ValueError(f"question_id={question_id!r} is not allowed: it must be one of {sorted(predictions)}.")
+    return predictions[question_id]
+
+
+def predict_first(question_id: str, **kwargs) -> Prediction:
+    """The prediction widget for one ``prediction`` question of the course (by its id)."""
+    return Prediction(_prediction_question(question_id), **kwargs)
+
+
+def compare_prediction(question_id: str, outcome: str, *, store: ProgressStore | None = None) -> str:
+    """Print (and return) what the learner predicted next to what the run showed.
+
+    ``outcome`` is a sentence the notebook builds from its measured numbers. If no prediction was
+    saved (the widget was not used, or the notebook runs without a learner), the choices are listed.
+    """
+    question = _prediction_question(question_id)
+    entry = (store or ProgressStore()).load()["answers"].get(question_id)
+    letter = entry.get("answer") if entry else None
+    if isinstance(letter, str) and len(letter) == 1 and letter in LETTERS[:len(question.choices)]:
+        mine = f"{letter}. {question.choices[LETTERS.index(letter)]}"
+    else:
+        mine = "(none saved: run the prediction cell above and pick one)"
+    lines = [f"Prediction: {question.question}", f"  you predicted: {mine}", f"  the run shows:  {outcome}"]
+    if not entry:
+        lines.insert(2, "  the choices were: " + "  ".join(f"{LETTERS[i]}. {t}" for i, t in enumerate(question.choices)))
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
 # ---------------------------------------------------------------- a quiz
 
 
 def question_widget(question: Question, **kwargs) -> MultipleChoice | SelfCheck:
     """The right widget for a question: :class:`SelfCheck` or :class:`MultipleChoice`."""
+    if isinstance(question, PredictionQuestion):
+        raise ValueError(f"question {question.id!r} is a prediction, not a quiz question: show it with "
+                         "predict_first(question_id) before the experiment it is about.")
     cls = SelfCheck if isinstance(question, SelfCheckQuestion) else MultipleChoice
     return cls(question, **kwargs)
 
@@ -316,10 +411,15 @@ class Quiz(StaticFallback, widgets.VBox):
 # ---------------------------------------------------------------- what the notebooks call
 
 
-def quiz(topic: str | None = None, kind: str | None = None, *, notebook: int | None = None,
+def quiz(topic: str | None = None, kind: str | None = None, *, notebook: int | str | None = None,
          title: str | None = None, **kwargs) -> Quiz:
-    """A :class:`Quiz` of the questions on one topic / notebook / kind (all questions by default)."""
-    questions = load_quiz(topic, kind, notebook=notebook)
+    """A :class:`Quiz` of the questions on one topic / notebook / kind (all scored questions by default).
+
+    Predictions are not quiz questions: they are shown before an experiment with :func:`predict_first`.
+    """
+    if kind == "prediction":
+        raise ValueError("kind='prediction' is not allowed in a quiz: show a prediction with predict_first(id).")
+    questions = [q for q in load_quiz(topic, kind, notebook=notebook) if q.kind != "prediction"]
     if title is None:
         bank = load_quiz_bank()
         title = f"Quiz: {bank.topics[topic].title}" if topic else "Quiz"
@@ -327,7 +427,7 @@ def quiz(topic: str | None = None, kind: str | None = None, *, notebook: int | N
 
 
 def pick_the_head(**kwargs) -> Quiz:
-    """The pick-the-head exercise: five tasks, choose "[CLS] output" or "per-token outputs"."""
+    """The pick-the-head exercise: for each task, choose "[CLS] output" or "per-token outputs"."""
     return Quiz(load_quiz(kind="pick_head"), title="Exercise: pick the right fine-tuning head", **kwargs)
 
 

@@ -34,7 +34,7 @@ import random
 from typing import Sequence
 
 import torch
-from tqdm.auto import tqdm
+from helpers.progress_bars import tqdm
 
 from helpers.constants import IS_NEXT, IS_RANDOM, PAD_ID
 from helpers.errors import _show, check_positive_int, check_probability

@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 from typing import Sequence
 
-from tqdm.auto import tqdm
+from helpers.progress_bars import tqdm
 
 from helpers.constants import IN_ORDER, SWAPPED
 from helpers.errors import _show, check_positive_int, check_probability

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
-from tqdm.auto import tqdm
+from helpers.progress_bars import tqdm
 
 from helpers.training.precision import autocast_context
 

@@ -7,8 +7,8 @@
 #
 # ## What you will do and learn here
 #
-# - See **what the course covers and in what order**: eight short notebooks, each built around
-#   experiments you run yourself on a small BERT that trains on a laptop CPU in minutes.
+# - See **what the course covers and in what order**: short notebooks, each built around experiments
+#   you run yourself on a small BERT that trains on a laptop CPU in minutes.
 # - Recap in two minutes what **part one** (the encoder) gave us, because everything here builds on it.
 # - Learn **how the widgets work**: quizzes that give feedback at once, self-checks, flashcards.
 # - Run an **environment check**: versions, CPU or GPU, and where your progress is saved.
@@ -33,13 +33,16 @@
 # | **2. Masked language modelling** | mask sentences yourself; check the 80/10/10 mix; see why the loss is computed at selected positions only; train an "always [MASK]" model and see what breaks |
 # | **3. Next sentence prediction** | build sentence pairs; read the `[CLS] A [SEP] B [SEP]` layout and its segment ids; see the three embeddings add up; meet the NSP head on [CLS] |
 # | **4. Pre-training** | pre-train MLM + NSP live; fill in blanks; look at attention and at the word embeddings; test whether NSP matters; measure what pre-training costs |
+# | **4c. BERT at real scale** | our small model beside BERT-base and BERT-large: corpus, size, schedule, hardware, FLOPs; contextual vectors |
 # | **5. Fine-tuning heads** | one encoder, several heads, several tasks; frozen versus end to end; pre-trained versus from scratch with few labels |
+# | **5b. Sub-words in fine-tuning** | word labels on word pieces, answer spans from character offsets, truncation, decoding the best span |
 # | **6. Self-check** | six open questions, the pick-the-head exercise and a scored quiz |
 # | **7. Flashcards** | twelve cards to flip and practise, and a printable PDF |
 #
 # Work through them in order: each notebook ends with a short summary and a pointer to the next one.
 # Each one runs top to bottom (*Kernel → Restart Kernel and Run All Cells*) in under two minutes on a
-# laptop.
+# laptop. Some experiments start with a **prediction**: choose what you expect before you run it, and
+# the notebook puts your choice next to the result afterwards.
 
 # %% [markdown]
 # ## A two-minute recap of part one: the encoder
@@ -56,7 +59,7 @@
 #    token. The first position holds the special `[CLS]` token, whose output is often used to
 #    represent the whole input.
 #
-# The course's encoder lives in `helpers/model.py`, with the same parameter names as Hugging Face
+# The course's encoder lives in `helpers/modeling/bert.py`, with the same parameter names as Hugging Face
 # `transformers`. Here is a small one, freshly initialised, reading one sentence:
 
 # %%
@@ -111,7 +114,7 @@ Quiz([q for q in load_quiz("next_token") if q.id == "attention-no-causal-mask"],
 # %% [markdown]
 # ## Environment check
 #
-# The course needs Python ≥ 3.10, PyTorch and a few libraries; no GPU, and no internet access once
+# The course needs Python 3.11, PyTorch 2 and a few libraries; no GPU, and no internet access once
 # installed. The next cell prints what you have, whether a GPU is available (it is never required) and
 # where your progress file lives. You can move the file by setting the environment variable
 # `BERT_COURSE_PROGRESS` to another path before starting Jupyter.
@@ -120,7 +123,8 @@ Quiz([q for q in load_quiz("next_token") if q.id == "attention-no-causal-mask"],
 # NBVAL_IGNORE_OUTPUT
 import os
 import platform
-import sys
+import tempfile
+from pathlib import Path
 
 import ipywidgets
 import matplotlib
@@ -128,22 +132,28 @@ import numpy
 
 from helpers.course.progress import ENV_VAR, progress_path
 
-print(f"Python      {platform.python_version()} ({sys.executable})")
+threads = torch.get_num_threads()
+print(f"Python      {platform.python_version()}")
 print(f"PyTorch     {torch.__version__}")
 print(f"NumPy       {numpy.__version__}")
 print(f"matplotlib  {matplotlib.__version__}")
 print(f"ipywidgets  {ipywidgets.__version__}")
-print(f"CPU cores   {os.cpu_count()} (PyTorch uses {torch.get_num_threads()} threads)")
+print(f"CPU cores   {os.cpu_count()} (PyTorch uses {threads} thread{'' if threads == 1 else 's'})")
 if torch.cuda.is_available():
     print(f"GPU         {torch.cuda.get_device_name(0)} (not needed: the course runs on the CPU)")
 else:
     print("GPU         none found: that is fine, the course runs on the CPU")
-print(f"progress    {progress_path()}" + (f"  (set by ${ENV_VAR})" if os.environ.get(ENV_VAR) else ""))
+where = progress_path()
+if Path(tempfile.gettempdir()) in where.parents:  # building or testing the notebooks: a scratch file
+    print(f"progress    a temporary file (${ENV_VAR} points there while the notebooks are built or tested)")
+else:
+    shown = f"~/{where.relative_to(Path.home())}" if Path.home() in where.parents else str(where)
+    print(f"progress    {shown}" + (f"  (set by ${ENV_VAR})" if os.environ.get(ENV_VAR) else ""))
 
 # %%
 import sys
 
-assert sys.version_info >= (3, 10), "the course needs Python 3.10 or newer"
+assert sys.version_info >= (3, 11), "the course needs Python 3.11 or newer"
 assert int(torch.__version__.split(".")[0]) >= 2, "the course needs PyTorch 2"
 print("Environment OK.")
 
@@ -168,8 +178,9 @@ fig = plot_progress(summary)
 # %% [markdown]
 # ## Summary
 #
-# - The course has eight notebooks: the problem (1), the two pre-training objectives (2, 3), pre-training
-#   itself (4), fine-tuning (5), and practice (6, 7).
+# - The course runs from the problem (1) through the two pre-training objectives (2, 3), pre-training
+#   itself and its real scale (4, 4c), and fine-tuning with its sub-word details (5, 5b), to practice
+#   (6, 7).
 # - Part one's encoder gives one vector per position; this part is about what those vectors are trained
 #   to predict and how they are reused.
 # - Quizzes give feedback per answer and keep a score; your progress is saved locally and shown above.

@@ -97,6 +97,14 @@ print(f"(position 0 first; the token at position {changed_position} was replaced
 #
 # This is a small, fast version of the experiment: 200 steps with a high learning rate, so the effect
 # shows within half a minute (the full one, with three seeds, is in `benchmarks/claims.py`).
+#
+# Before you run it, predict what will happen (your choice is saved; the notebook compares after the
+# run):
+
+# %%
+from helpers.course.quiz import compare_prediction, predict_first
+
+predict_first("predict-copy-collapse")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -127,6 +135,12 @@ for kind in ("bidirectional", "causal"):
     r = result[kind]
     print(f"{kind:13s}  future visible: {r['accuracy_future_visible']:.0%}   "
           f"future hidden: {r['accuracy_future_hidden']:.0%}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+compare_prediction("predict-copy-collapse", "; ".join(
+    f"{kind}: {result[kind]['accuracy_future_visible']:.0%} with the future visible, "
+    f"{result[kind]['accuracy_future_hidden']:.0%} with it hidden" for kind in ("bidirectional", "causal")))
 
 # %% [markdown]
 # What happened:

@@ -123,7 +123,7 @@ fig = plot_embedding_sum(model.bert.embeddings, encoded["input_ids"], encoded["t
                          tokenizer.convert_ids_to_tokens(encoded["input_ids"]))
 
 # %% [markdown]
-# Here is the code that does it (`helpers/model.py`): three look-ups, a sum, then LayerNorm and dropout.
+# Here is the code that does it (`helpers/modeling/bert.py`): three look-ups, a sum, then LayerNorm and dropout.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -184,11 +184,21 @@ for a, b in ((first, second), (first, stranger)):
 # paraphrase detection) are exactly about pairs. NSP was meant to **complement MLM's per-token focus**
 # with a sentence-level task that uses `[CLS]`, the segments and attention across the `[SEP]`.
 #
-# Later work questioned it. **RoBERTa** (2019) dropped NSP, trained MLM longer on much more data, and lost
-# nothing downstream; it even improved. NSP turned out to matter less than the BERT paper assumed (its
-# random sentences often differ in *topic*, which is easy to spot without understanding how sentences
-# connect). So **not every encoder-only model uses NSP**; in notebook 4 you will test its weight
-# yourself.
+# The evidence about it points both ways:
+#
+# - **BERT's own ablation** (Devlin et al., Table 5, BERT-base) trained the same model without NSP and
+#   found it worse on the pair tasks: QNLI 84.9 against 88.4, MNLI 83.9 against 84.4, SQuAD 87.9
+#   against 88.5 F1.
+# - **RoBERTa** (Liu et al., 2019, Section 4.2, Table 2) found that removing NSP **matches or slightly
+#   improves** downstream results once each input is packed with full-length contiguous text
+#   (FULL-SENTENCES, DOC-SENTENCES); training on pairs of single sentences with NSP hurt. It suggests
+#   that BERT's ablation removed the loss but kept the short segment-pair inputs. RoBERTa dropped NSP.
+# - **ALBERT** (Lan et al., 2019) argued that NSP mixes topic prediction with coherence prediction, and
+#   that topic is the easy part to spot: a random sentence usually comes from another subject. Its
+#   ablation (Section 4.6, Table 5) found that a model trained with NSP solves sentence-order
+#   prediction (SOP) no better than chance (52.0%), so ALBERT replaced NSP with SOP.
+#
+# So **not every encoder-only model uses NSP**; in notebook 4 you will test what ours learnt.
 
 # %% [markdown]
 # ## Check yourself
@@ -207,8 +217,10 @@ quiz("nsp", kind="multiple_choice")
 #   `[SEP]`; the input vector is token + position + segment embedding.
 # - A small head on the `[CLS]` output (pooler, then a 2-way linear layer) predicts IsNext versus NotNext;
 #   bidirectional attention and the segment embeddings let `[CLS]` represent the pair.
-# - NSP complements MLM's per-token focus with a sentence-level task. RoBERTa later dropped it without
-#   loss: not every encoder-only model uses NSP.
+# - NSP complements MLM's per-token focus with a sentence-level task. BERT's ablation found that removing
+#   it hurt QNLI, MNLI and SQuAD; RoBERTa found that with full-length contiguous inputs it can be
+#   dropped without loss, and ALBERT replaced it with sentence-order prediction: not every encoder-only
+#   model uses NSP.
 #
 # **Next:** [4. Pre-training](04_pretraining.ipynb): train MLM and NSP together, and look inside the
 # result.

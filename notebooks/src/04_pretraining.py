@@ -35,11 +35,20 @@ CHECKPOINT = course_checkpoint_path()
 #    It is the expensive part, done once per model release;
 # 2. **fine-tuning** (notebook 5): a small task head on top, trained on labeled data.
 #
-# `helpers.training.pretraining.pretrain` is the loop from the BERT paper, shrunk to fit a laptop: cut the corpus
-# into NSP pairs; for every batch draw a **fresh** MLM corruption (15% selected, 80/10/10); the loss is
-# the MLM cross-entropy at the selected positions **plus** the NSP cross-entropy on `[CLS]`; AdamW with
-# a linear warm-up and decay. Every so often it scores the model on held-out stories: MLM accuracy at the
-# selected positions (split by what happened to them) and NSP accuracy.
+# `helpers.training.pretraining.pretrain` is the BERT recipe shrunk to fit a laptop: cut the corpus into
+# NSP pairs; corrupt each batch for MLM (15% selected, 80/10/10); the loss is the MLM cross-entropy at
+# the selected positions **plus** the NSP cross-entropy on `[CLS]`; AdamW with a linear warm-up and
+# decay. Every so often it scores the model on held-out stories: MLM accuracy at the selected positions
+# (split by what happened to them) and NSP accuracy.
+#
+# One difference from the original matters. **We draw a fresh masking for every batch** (dynamic
+# masking), so a pair seen five times is masked five different ways. **BERT masked statically**:
+# Google's `create_pretraining_data.py` masked the data once, before training, writing each sequence
+# out `dupe_factor` = 10 times with ten different maskings; over about 40 passes through the data
+# (BERT paper, Appendix A.2) each masking came back about four times. Dynamic masking is RoBERTa's
+# change (Liu et al., 2019, Section 4.1, Table 1), which found it comparable or slightly better. It
+# matters most for a small corpus read many times, like ours: a fixed masking would let the model meet
+# the same blanks again and again. Notebook 4c sets our run beside BERT's at full scale.
 
 # %% [markdown]
 # ## Pre-training live
@@ -258,10 +267,12 @@ for kind, result in breakdown.items():
 # task, and not yet coherence (who is in the story, what happened before). Its 90% comes from the fact
 # that four random segments in five are about another topic.
 #
-# The same weakness was found at full scale. ALBERT's authors argued that NSP is mostly topic
-# prediction, which MLM already teaches, and replaced it with *sentence order prediction* (two segments
-# of the same document, in the right or swapped order), which topic cannot solve. RoBERTa went further
-# and dropped the sentence-level objective altogether, which is the next experiment.
+# The same weakness was found at full scale. ALBERT's authors (Lan et al., 2019) argued that NSP is
+# mostly topic prediction, which MLM already teaches, and replaced it with *sentence order prediction*
+# (two consecutive segments of one document, in the right or swapped order), which topic cannot solve:
+# in their ablation (Section 4.6, Table 5) a model trained with NSP scored 52.0% on sentence order, a
+# coin flip, while one trained with SOP scored 86.5%. RoBERTa dropped the sentence-level objective
+# altogether, which is the next experiment.
 
 # %% [markdown]
 # ## The NSP ablation: does NSP matter?
@@ -306,9 +317,13 @@ for split, diff in ablation["difference"].items():
 # Set `LIVE_STEPS = 2000` above and re-run for a fairer comparison; the full three-seed run is in
 # `benchmarks/claims.py`.
 #
-# The question itself was settled at scale by RoBERTa: dropping NSP and training MLM longer on more data
-# **lost nothing** on downstream tasks, sentence-pair tasks included. NSP mattered less than the BERT
-# paper assumed, and many later encoders leave it out.
+# At full scale the question has two sides. BERT's own ablation (Devlin et al., Table 5) removed NSP
+# and lost points on the pair tasks: QNLI 84.9 against 88.4, MNLI 83.9 against 84.4, SQuAD 87.9 against
+# 88.5 F1. RoBERTa (Liu et al., Section 4.2, Table 2) found the opposite once the inputs changed: with
+# each input packed with full-length contiguous text from one document (DOC-SENTENCES), removing NSP
+# matched or slightly improved every task it measured, and it suggested that BERT's ablation had kept
+# the short segment-pair inputs. The finding depends on that packing. RoBERTa dropped NSP; ALBERT
+# replaced it with sentence-order prediction; many later encoders leave a sentence objective out.
 
 # %% [markdown]
 # ## What pre-training costs
@@ -347,9 +362,10 @@ fig.axes[0].set_yscale("log")
 
 # %% [markdown]
 # At full scale the gap is the same story, only bigger: the BERT paper pre-trained BERT-base for four
-# days on 16 TPU chips, while each fine-tuning task took at most an hour on one TPU (often minutes on a
-# GPU). That is why pre-training is done **once per model release** by whoever can afford it, and
-# fine-tuning is done **many times**, by everyone, for each task.
+# days on 4 Cloud TPUs (16 TPU chips; Appendix A.2), while every fine-tuning result in the paper "can be
+# replicated in at most 1 hour on a single Cloud TPU, or a few hours on a GPU" (Section 3.2). That is
+# why pre-training is done **once per model release** by whoever can afford it, and fine-tuning is
+# done **many times**, by everyone, for each task. Notebook 4c puts the two scales side by side.
 
 # %% [markdown]
 # ## Check yourself
@@ -362,13 +378,15 @@ quiz("workflow", kind="multiple_choice")
 # %% [markdown]
 # ## Summary
 #
-# - Pre-training runs **MLM and NSP together** (their losses are added) on unlabeled text, with a fresh
-#   masking for every batch; it produces the weights of the embeddings and of every encoder block.
+# - Pre-training runs **MLM and NSP together** (their losses are added) on unlabeled text; it produces
+#   the weights of the embeddings and of every encoder block. We mask each batch afresh (dynamic
+#   masking, RoBERTa's change); the original BERT masked its data once, ten ways, in advance.
 # - The pre-trained model fills blanks with the right kind of word, its attention heads have distinct
 #   patterns, and its word embeddings group words by kind, all learnt without labels.
-# - The NSP ablation compares MLM + NSP with MLM only on a sentence-pair task; at scale (RoBERTa) dropping
-#   NSP lost nothing, so not every encoder-only model uses NSP.
+# - The NSP ablation compares MLM + NSP with MLM only on a sentence-pair task. At scale, BERT's ablation
+#   found NSP helped (Table 5); RoBERTa found that with full-length contiguous inputs it does not
+#   (Table 2), and dropped it.
 # - Pre-training is the expensive stage, done once; one fine-tuning run costs a small fraction of it.
 #
-# **Next:** [5. Fine-tuning heads](05_fine_tuning_heads.ipynb): the second stage. One encoder, several
-# heads, several tasks.
+# **Next:** [4c. BERT at real scale](04c_bert_at_real_scale.ipynb): our small run beside BERT-base and
+# BERT-large, in numbers.

@@ -4,7 +4,8 @@
 # # 5. Fine-tuning heads: one encoder, many tasks
 #
 # Stage two of the workflow. The pre-trained encoder from notebook 4 knows a lot about the story world,
-# but it does not do anything useful yet: its heads predict blanks and sentence order. To build a
+# but it does not do anything useful yet: its heads fill in blanks and say whether sentence B follows
+# sentence A. To build a
 # sentiment classifier, an entity tagger or a question answerer, we attach a **small task-specific head**
 # and train on **labeled** examples.
 #
@@ -56,9 +57,38 @@ print("qa:        ", qa["question"], "->", repr(qa["answer_text"]))
 print("            passage:", qa["context"])
 
 # %% [markdown]
+# ### How the sentiment labels are made
+#
+# "we had the honey in kingsley ." labelled *positive* may look odd: nothing in it praises anything.
+# The task's labels come from a fixed rule (`helpers.text.tasks.SENTIMENT_RULE`), and every word of the
+# story world carries a polarity: describing words (*lovely*, *awful*, ...) and also things (a honey
+# jar is a nice thing to have, a cockroach is not). A review's label is the polarity of its describing
+# word; `not` changes it (`not` + positive is negative, `not` + negative is neutral: no complaint, no
+# praise); a review with no describing word takes the polarity of the thing it mentions. Here are the
+# rule and some of the word lists the model has to learn it from:
+
+# %%
+from helpers.text import tasks as task_rules
+from helpers.text import world
+
+print(task_rules.SENTIMENT_RULE, "\n")
+for polarity in world.POLARITIES:
+    adjectives = [a.word for a in world.ADJECTIVES if a.polarity == polarity]
+    things = [t.name for t in world.THINGS if t.polarity == polarity]
+    print(f"{polarity:8s} describing words ({len(adjectives)}): {', '.join(adjectives[:7])}, ...")
+    print(f"{'':8s} things ({len(things)}): {', '.join(things[:7])}, ...")
+print("\n'not' + describing word:", ", ".join(f"{a} -> {b}" for a, b in task_rules.NEGATION_RULE.items()))
+first = tasks["sentiment"].train[0]
+for word in first["key_words"]:
+    thing = next((t for t in world.THINGS if t.name == word), None)
+    if thing is not None:
+        print(f"\n{first['text']!r}: no describing word, and '{word}' is a {thing.polarity} thing "
+              f"-> {tasks['sentiment'].label_names[first['label']]}")
+
+# %% [markdown]
 # ## Three kinds of head
 #
-# `helpers/heads.py` holds the three heads, with Hugging Face's names and shapes. Each wraps a copy of
+# `helpers/modeling/heads.py` holds the three heads, with Hugging Face's names and shapes. Each wraps a copy of
 # the pre-trained `BertModel`, and each is **one linear layer**. They differ only in **which encoder
 # output they read**:
 
@@ -197,6 +227,14 @@ print("NER head:        ", predict(frozen["ner"].model, tokenizer, tasks["ner"],
 # %% [markdown]
 # ## Frozen or end to end?
 #
+# Before you look at the scores, predict:
+
+# %%
+from helpers.course.quiz import compare_prediction, predict_first
+
+predict_first("predict-frozen-vs-end-to-end")
+
+# %% [markdown]
 # Freezing is cheap (the encoder only runs forward, it has nothing to store for the backward pass, and
 # one copy of it can serve every head), but the encoder's features cannot adapt to the task. Training
 # **end to end** updates every weight, starting from the pre-trained ones. We already have both for two
@@ -226,9 +264,16 @@ for name in ("sentiment", "ner"):
           f"end to end {tuned[name].trainable_parameters:,}; seconds: frozen {frozen[name].seconds:.1f}, "
           f"end to end {tuned[name].seconds:.1f}")
 
+# %%
+# NBVAL_IGNORE_OUTPUT
+gaps = {name: groups[f"{name} ({main_metric(tasks[name])})\ntest"] for name in ("sentiment", "ner")}
+compare_prediction("predict-frozen-vs-end-to-end", "; ".join(
+    f"{name}: end to end {g['end to end']:.0%}, frozen {g['frozen']:.0%} "
+    f"({100 * (g['end to end'] - g['frozen']):+.0f} points)" for name, g in gaps.items()))
+
 # %% [markdown]
 # With the same labels and steps, end to end does better, by a margin that depends on the task. Our small
-# encoder's features were shaped for filling blanks and judging sentence order; entity tags can be read
+# encoder's features were shaped for filling blanks and judging whether B follows A; entity tags can be read
 # off them fairly well as they are (the frozen tagger is only a few points behind), sentiment hardly at
 # all (the frozen sentiment head gets fewer than half right, with three
 # classes), and letting the features adapt pays most there.
@@ -244,7 +289,10 @@ for name in ("sentiment", "ner"):
 # labels, and score both the normal test split and the **unseen-words** split. A model trained from
 # scratch has never met those words; the pre-trained one met them in the stories.
 # (`helpers.experiments.pretrained_vs_scratch_experiment`; here one seed and the sentiment task, about
-# half a minute. `benchmarks/claims.py` runs three seeds and NER too.)
+# half a minute. `benchmarks/claims.py` runs three seeds and NER too.) First, your prediction:
+
+# %%
+predict_first("predict-pretrained-vs-scratch")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -270,6 +318,13 @@ for n in results:
           f"(unseen words {results[n]['pretrained']['test_heldout']['mean']:.0%})   "
           f"scratch: {results[n]['scratch']['test']['mean']:.0%} "
           f"(unseen words {results[n]['scratch']['test_heldout']['mean']:.0%})")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+at_128 = results[128] if 128 in results else results[max(results)]
+compare_prediction("predict-pretrained-vs-scratch",
+                   f"unseen words at 128 labels: pre-trained {at_128['pretrained']['test_heldout']['mean']:.0%}, "
+                   f"from scratch {at_128['scratch']['test_heldout']['mean']:.0%}")
 
 # %% [markdown]
 # Read the two pairs of lines (the numbers are printed above the chart):
@@ -317,6 +372,21 @@ HTML("<h4>sentiment: a [CLS] head</h4>" + trace_finetune_html(tokens, "cls", lab
      + "<h4>NER: a per-token head</h4>" + trace_finetune_html(tokens, "token", tags))
 
 # %% [markdown]
+# Look at what the two heads actually said, and judge it. The trace sentence lies outside both tasks:
+# it has no describing word and none of the things the sentiment rule knows (a dog and a mailman carry
+# no polarity in the story world), so **no label is right**, and the sentiment head's answer is a guess
+# forced by having to pick one of three. It also names no person, organisation or place, so every
+# correct NER tag is `O`; any other tag below is a mistake. A head always answers in its task's format,
+# even for an input its task does not cover.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+wrong = [(token, tag) for token, tag in zip(tokens, tags) if tag not in (None, "O")]
+print(f"sentiment head: {label!r} (a guess: the rule gives this sentence no label)")
+print("NER tags other than O (all mistakes: the sentence names no entity):",
+      ", ".join(f"{t}/{tag}" for t, tag in wrong) if wrong else "none")
+
+# %% [markdown]
 # Compare with part a (notebook 2), the same sentence in pre-training:
 #
 # | | pre-training (MLM) | fine-tuning (sentiment) |
@@ -350,4 +420,5 @@ quiz("heads", kind="multiple_choice")
 # - **Pre-trained versus from scratch**: with the same few labels the pre-trained start does better, most
 #   clearly on words the labeled data never contained.
 #
-# **Next:** [6. Self-check](06_self_check.ipynb): six questions, the pick-the-head exercise and the quiz.
+# **Next:** [5b. Sub-words in fine-tuning](05b_subwords_in_fine_tuning.ipynb): what changes when a
+# vocabulary splits words into pieces, as every real BERT's does.

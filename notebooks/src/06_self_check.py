@@ -42,7 +42,7 @@ pick_the_head()
 # %% [markdown]
 # ## Part 3: the quiz on the facts
 #
-# Every multiple-choice question of the course, from notebook 1 to notebook 5, in one quiz. The score
+# Every multiple-choice question of the course, from notebook 1 to notebook 5b, in one quiz. The score
 # counts your **first** answer to each question; you can retry wrong answers to read the feedback of the
 # right one.
 
