@@ -172,5 +172,54 @@ def test_saved_notebook_without_widget_state_shows_questions_and_details():
     assert WIDGET_VIEW not in body  # the widget view is dropped, not rendered as an empty box
 
 
-from helpers.course.content import (MAX_CHOICES, MultipleChoiceQuestion, PredictionQuestion, Question,
-                                    SelfCheckQuestion, load_quiz, load_quiz_bank, to_html)
+def test_prediction_saves_the_choice_and_says_we_compare_later(progress_file, capsys):
+    w = predict_first("predict-copy-collapse")
+    assert isinstance(w, Prediction) and [b.description for b in w.buttons] == ["A", "B", "C"]
+    w.buttons[1].click()
+    assert "Your prediction: B." in w.feedback.value and "compare after the run" in w.feedback.value
+    assert w.buttons[1].button_style == "info" and w.buttons[0].button_style == ""
+    w.choose(0)  # changing one's mind before the run: the latest choice counts
+    saved = ProgressStore(progress_file).load()["answers"]["predict-copy-collapse"]
+    assert saved["kind"] == "prediction" and saved["answer"] == "A" and saved["attempts"] == 2
+    text = compare_prediction("predict-copy-collapse", "bidirectional 97% / 6%, causal 47% / 47%")
+    assert "you predicted: A. The bidirectional model is near perfect" in text
+    assert "the run shows:  bidirectional 97% / 6%" in text
+    assert text in capsys.readouterr().out
+    # predictions are not scored: the progress summary counts only quiz questions
+    summary = progress_summary()
+    assert summary["topics"]["next_token"]["answered"] == 0
+    assert summary["topics"]["next_token"]["questions"] == len(
+        [q for q in load_quiz("next_token") if q.kind != "prediction"])
+
+
+def test_compare_without_a_saved_prediction_lists_the_choices():
+    text = compare_prediction("predict-live-pretraining", "MLM 66%, NSP 73%")
+    assert "none saved" in text and "the choices were: A. Both targets" in text
+    with pytest.raises(ValueError, match="question_id='mlm-mix' is not allowed"):
+        compare_prediction("mlm-mix", "x")
+    with pytest.raises(ValueError, match="index=9 is not allowed"):
+        predict_first("predict-live-pretraining").choose(9)
+
+
+def test_prediction_static_fallback_and_escaping():
+    q = PredictionQuestion(id="p", topic="mlm", question="Guess " + EVIL, choices=(EVIL, "plain"))
+    w = Prediction(q, save=False)
+    w.choose(0)
+    text = _all_html(w)
+    assert "<script" not in text and "<img" not in text
+    bundle = w._repr_mimebundle_()
+    assert bundle[WIDGET_VIEW]["model_id"] == w.model_id
+    assert "Predict first" in bundle["text/html"] and "compares after the run" in bundle["text/html"]
+    assert "<details>" not in bundle["text/html"]  # there is no answer to fold away
+    assert bundle["text/plain"].startswith("Predict first: Guess")
+    with pytest.raises(ValueError, match="is a prediction, not a quiz question"):
+        question_widget(q)
+    with pytest.raises(ValueError, match="kind='prediction' is not allowed in a quiz"):
+        quiz(kind="prediction")
+
+
+def test_question_built_in_code_with_too_many_choices_is_a_clear_error():
+    choices = tuple(Choice(f"c{i}", i == 0, "f") for i in range(30))
+    q = MultipleChoiceQuestion(id="many", topic="mlm", question="?", choices=choices, explanation="e")
+    with pytest.raises(ValueError, match="'many' has 30 choices: it must have 2 to 26"):
+        MultipleChoice(q, save=False)
