@@ -60,19 +60,24 @@ class Exercise:
     number: int                         # 1..5, the order through the course
     notebook: int
     title: str
+    short: str                          # a few words, for the progress plot
     functions: tuple[str, ...]          # the names of the learner's functions, in the check's order
     solutions: tuple[Callable, ...]     # the reference implementations (revealed after a try)
 
 
 EXERCISES: dict[str, Exercise] = {e.id: e for e in (
-    Exercise("mlm-choose-positions", 1, 2, "Choose the positions to predict", ("choose_positions",),
+    Exercise("mlm-choose-positions", 1, 2, "Choose the positions to predict", "choose positions",
+             ("choose_positions",),
              (solutions.choose_positions,)),
-    Exercise("mlm-corrupt", 2, 2, "Corrupt the selected tokens 80/10/10 and make the labels", ("corrupt",),
+    Exercise("mlm-corrupt", 2, 2, "Corrupt the selected tokens 80/10/10 and make the labels",
+             "80/10/10 and labels", ("corrupt",),
              (solutions.corrupt,)),
-    Exercise("mlm-loss", 3, 2, "The MLM loss, at the selected positions only", ("mlm_loss",),
+    Exercise("mlm-loss", 3, 2, "The MLM loss, at the selected positions only", "MLM loss",
+             ("mlm_loss",),
              (solutions.mlm_loss,)),
-    Exercise("nsp-example", 4, 3, "Build one NSP example", ("nsp_example",), (solutions.nsp_example,)),
-    Exercise("heads", 5, 5, "A [CLS] head and a per-token head", ("sequence_head", "token_head"),
+    Exercise("nsp-example", 4, 3, "Build one NSP example", "NSP example", ("nsp_example",), (solutions.nsp_example,)),
+    Exercise("heads", 5, 5, "A [CLS] head and a per-token head", "two heads",
+             ("sequence_head", "token_head"),
              (solutions.sequence_head, solutions.token_head)),
 )}
 
@@ -253,13 +258,13 @@ def pair_batch(rows: int, seq_len: int, seed: int, *, same_layout: bool = False)
     g = _generator(seed)
     ids = torch.randint(FIRST_ORDINARY_ID, VOCAB_SIZE, (rows, seq_len), generator=g)
     special = torch.zeros(rows, seq_len, dtype=torch.long)
+    def draw_layout() -> tuple[int, int]:  # (real length, length of A)
+        length = int(torch.randint(seq_len // 2, seq_len + 1, (1,), generator=g))
+        return length, int(torch.randint(1, length - 3, (1,), generator=g))
+
+    shared = draw_layout()
     for r in range(rows):
-        if same_layout and r > 0:
-            length, len_a = first_length, first_len_a
-        else:
-            length = int(torch.randint(seq_len // 2, seq_len + 1, (1,), generator=g))
-            len_a = int(torch.randint(1, length - 3, (1,), generator=g))
-            first_length, first_len_a = length, len_a
+        length, len_a = shared if same_layout or r == 0 else draw_layout()
         ids[r, 0] = CLS_ID
         ids[r, 1 + len_a] = SEP_ID
         ids[r, length - 1] = SEP_ID
@@ -449,7 +454,7 @@ def _check_mlm_loss(mlm_loss) -> Iterator[Finding]:
     selected = labels != IGNORE_INDEX
     n = int(selected.sum())
     expected = float(F.cross_entropy(logits.detach()[selected], labels[selected]))
-    yield _finding(f"the loss is the mean cross-entropy over the batch's selected positions (each counts once)",
+    yield _finding("the loss is the mean cross-entropy over the batch's selected positions (each counts once)",
                    None if abs(value - expected) <= 1e-4 * max(1.0, abs(expected)) else
                    f"your loss is {value:.4f}; the mean cross-entropy over the {n} selected positions is {expected:.4f}")
 

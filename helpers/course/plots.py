@@ -392,9 +392,9 @@ def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str
 
 
 def plot_progress(summary: dict):
-    """Three bar charts from :func:`progress_summary`: quiz questions per notebook, coding exercises
-    (tried and passed), and flashcards per Leitner box."""
-    fig, (ax_q, ax_e, ax_c) = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [3, 2.4, 2]},
+    """Three bar charts from :func:`progress_summary`: quiz questions per notebook, flashcards per
+    Leitner box, and the coding exercises (tried, passed)."""
+    fig, (ax_q, ax_c, ax_e) = plt.subplots(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [3, 2, 2.4]},
                                            layout="constrained")
     topics = list(summary["topics"].values())
     labels = [f"{t['notebook']}. {t['title']}" for t in topics]
@@ -419,8 +419,8 @@ def plot_progress(summary: dict):
         attempts = s.get("attempts", 0)
         text = ("passed" if s.get("passed") else "tried" if attempts else "not tried") + \
                (f", {attempts} attempt{'s' if attempts != 1 else ''}" if attempts else "")
-        ax_e.text(0.03, i, text, va="center", fontsize="small")
-    ax_e.set_yticks(list(y), [f"{e.number}. {e.title} (nb {e.notebook})" for e in exercises], fontsize="small")
+        ax_e.text(0.04, i, text, va="center", fontsize="small", color="white" if s.get("passed") else "black")
+    ax_e.set_yticks(list(y), [f"{e.number}. {e.short} (nb {e.notebook})" for e in exercises])
     ax_e.invert_yaxis()
     ax_e.set_xticks([])
     ax_e.set_xlim(0, 1)
