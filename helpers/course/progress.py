@@ -9,7 +9,8 @@ The file is small and human-readable::
      "answers": {"mlm-mix": {"topic": "mlm", "kind": "multiple_choice", "attempts": 2,
                              "first_try_correct": false, "correct": true, "answer": "B", ...}},
      "cards":   {"nsp": {"box": 2, "reviews": 3, "knew": 2, "updated": ...}},
-     "practice_rounds": 4}
+     "practice_rounds": 4,
+     "exercises": {"mlm-corrupt": {"attempts": 3, "passed": true, "first_pass_attempt": 3, ...}}}
 
 Four promises, because learners keep several notebooks open and laptops crash:
 
@@ -358,6 +359,30 @@ def start_practice_round(*, store: ProgressStore | None = None) -> int:
     return data["practice_rounds"]
 
 
+def record_exercise(exercise_id: str, passed: bool, *, notebook: int,
+                    store: ProgressStore | None = None) -> dict:
+    """Record one checked attempt at a coding exercise (``helpers.course.exercises``); return its entry.
+
+    Kept under the top-level key ``"exercises"``, which files saved before exercises existed lack:
+    it is created on the first attempt. ``passed`` stays True once any attempt passed;
+    ``last_passed`` is the latest attempt's result.
+    """
+    store = store or ProgressStore()
+
+    def change(data: dict) -> None:
+        if not isinstance(data.get("exercises"), dict):
+            data["exercises"] = {}
+        entry = data["exercises"].setdefault(exercise_id, {"attempts": 0, "passed": False,
+                                                           "first_pass_attempt": None})
+        entry["attempts"] += 1
+        if passed and not entry["passed"]:
+            entry["first_pass_attempt"] = entry["attempts"]
+        entry.update(notebook=notebook, passed=entry["passed"] or bool(passed), last_passed=bool(passed),
+                     updated=_now())
+
+    return store.update(change)["exercises"][exercise_id]
+
+
 # ---------------------------------------------------------------- summary and plot
 
 
@@ -365,7 +390,8 @@ def progress_summary(*, store: ProgressStore | None = None) -> dict:
     """Per-topic counts of questions answered and correct, and how many cards sit in each Leitner box.
 
     "correct" counts multiple-choice questions answered right at the first try and self-check
-    questions last marked "got it". Cards never reviewed count in box 1.
+    questions last marked "got it". Cards never reviewed count in box 1. ``exercises`` holds the
+    attempts and pass of every coding exercise tried so far (untried ones are absent).
     """
     from helpers.course.content import load_deck, load_quiz_bank
 
@@ -382,6 +408,9 @@ def progress_summary(*, store: ProgressStore | None = None) -> dict:
     boxes = {b: 0 for b in range(1, LEITNER_BOXES + 1)}
     for card in load_deck():
         boxes[data["cards"].get(card.id, {}).get("box", 1)] += 1
-    return {"path": str(store.path), "topics": topics, "boxes": boxes,
+    saved = data.get("exercises") if isinstance(data.get("exercises"), dict) else {}
+    exercises = {key: {"attempts": entry.get("attempts", 0), "passed": bool(entry.get("passed", False))}
+                 for key, entry in saved.items() if isinstance(entry, dict)}
+    return {"path": str(store.path), "topics": topics, "boxes": boxes, "exercises": exercises,
             "cards_reviewed": sum(1 for card in data["cards"].values() if card["reviews"] > 0),
             "practice_rounds": data["practice_rounds"]}

@@ -161,18 +161,22 @@ print("Environment OK.")
 # ## Your progress
 #
 # The plot shows, per notebook, how many quiz questions you have answered and how many you got right at
-# the first try, and how your flashcards are spread over the Leitner boxes (box 1 = still learning,
-# box 5 = known well). Come back to this notebook and re-run the cell whenever you like.
+# the first try, how your flashcards are spread over the Leitner boxes (box 1 = still learning,
+# box 5 = known well), and which of the five coding exercises (in notebooks 2, 3 and 5) you have tried
+# and passed. Come back to this notebook and re-run the cell whenever you like.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+from helpers.course.exercises import EXERCISES
 from helpers.course.plots import plot_progress
 from helpers.course.progress import progress_summary
 
 summary = progress_summary()
 answered = sum(t["answered"] for t in summary["topics"].values())
 questions = sum(t["questions"] for t in summary["topics"].values())
-print(f"{answered} of {questions} questions answered; {summary['cards_reviewed']} flashcards reviewed.")
+passed = sum(1 for e in summary["exercises"].values() if e["passed"])
+print(f"{answered} of {questions} questions answered; {summary['cards_reviewed']} flashcards reviewed; "
+      f"{passed} of {len(EXERCISES)} coding exercises passed.")
 fig = plot_progress(summary)
 
 # %% [markdown]

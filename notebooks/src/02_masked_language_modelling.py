@@ -125,6 +125,104 @@ fig = plot_operation_split(counts, title="The 80/10/10 mix, measured over 5,000 
 # draw a special token; Google's original code and Hugging Face's collator may, which changes little.)
 
 # %% [markdown]
+# ## Your turn: write the masking yourself
+#
+# You have read the recipe and measured it. Now write it. Two short functions, each followed by a check
+# cell that runs readable tests on your code and says, for every rule your function breaks, what it did
+# and what is required. The checks never show a solution; after your first attempt a button can show one.
+#
+# **Exercise 1: choose the positions to predict.** Given the `special_tokens_mask` of a batch (1 on
+# `[CLS]`, `[SEP]` and `[PAD]`), return a True/False tensor of the same shape that is True at about
+# `mlm_probability` of the ordinary tokens, chosen at random, and never at a special token. Draw your
+# random numbers from `generator` (pass `generator=generator` to `torch.rand`), so a seed reproduces the
+# selection. Replace the `raise` line with your code, run the cell, then run the check below it.
+
+# %%
+import torch
+
+
+def choose_positions(special_tokens_mask, *, mlm_probability=0.15, generator=None):
+    """Return a bool tensor shaped like special_tokens_mask: True at the positions to predict.
+
+    special_tokens_mask: (batch, seq) LongTensor, 1 at [CLS], [SEP], [PAD] (never selected), 0 elsewhere.
+    mlm_probability: the fraction of ordinary tokens to select (BERT: 0.15).
+    generator: a torch.Generator; draw every random number from it.
+    """
+    raise NotImplementedError("your code here")
+
+
+# %%
+from helpers.course.exercises import check_choose_positions
+
+check_choose_positions(choose_positions)
+
+# %% [markdown]
+# **Exercise 2: corrupt the selected tokens and make the labels.** Given the token ids and your
+# selection, return two new tensors:
+#
+# - `corrupted_input_ids`: at each selected position, `[MASK]` (`mask_token_id`) with probability 0.8, a
+#   random token id from `0 .. vocab_size - 1` with probability 0.1, the original token otherwise;
+#   unselected positions unchanged;
+# - `labels`: the **original** token id at every selected position and -100 (`IGNORE_INDEX`) everywhere
+#   else.
+#
+# Leave `input_ids` itself unchanged (work on a copy, `input_ids.clone()`), and draw every random number
+# from `generator`.
+
+# %%
+from helpers.constants import IGNORE_INDEX
+
+
+def corrupt(input_ids, selected, *, vocab_size, mask_token_id, generator=None):
+    """Return (corrupted_input_ids, labels), two LongTensors shaped like input_ids.
+
+    input_ids: (batch, seq) LongTensor of token ids; do not change it.
+    selected: (batch, seq) bool tensor, True at the positions to predict (from choose_positions).
+    vocab_size, mask_token_id: the vocabulary size and the id of [MASK].
+    generator: a torch.Generator; draw every random number from it.
+    """
+    raise NotImplementedError("your code here")
+
+
+# %%
+from helpers.course.exercises import check_corrupt
+
+check_corrupt(corrupt)
+
+# %% [markdown]
+# ### The payoff: pre-train a BERT with your masking
+#
+# Your two functions together are a complete MLM corruption, the same job `mask_tokens` does. So they
+# can replace it in the **real** pre-training loop: `helpers.course.exercises.as_mask_fn` joins them
+# into the `mask_fn` that `pretrain` accepts, and the cell below pre-trains a tiny BERT for 150 steps
+# (a few seconds) with your masking, then once more with the course's `mask_tokens`, everything else
+# equal: same corpus, vocabulary, pairs, initial weights, and the same held-out text (masked the course's
+# way) to measure on.
+#
+# Until both of your functions pass their checks, the cell trains with the reference solution in their
+# place and says so, so that it always shows a curve. Once they pass, run it again: the first curve is
+# then your code's.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.course.exercises import pretrain_with_your_masking
+from helpers.course.plots import plot_training_curves
+
+payoff = pretrain_with_your_masking(choose_positions, corrupt)
+print(payoff.message)
+for name, accuracy in payoff.accuracy.items():
+    print(f"{name}: held-out MLM accuracy after {payoff.steps[-1]} steps {accuracy:.1%}")
+fig = plot_training_curves(payoff.curves, steps=payoff.steps, ylabel="held-out MLM loss",
+                           title="A tiny BERT pre-trained with your masking and with the course's")
+
+# %% [markdown]
+# With a correct masking the two curves fall together: they differ only in the random draws. In 150 steps
+# a model this small learns little more than which words are frequent (the held-out loss falls from about
+# 6.4 to about 5.4); notebook 4 pre-trains a real one. The cell uses your functions only once they pass
+# the checks, for a reason: a masking that selects `[PAD]`, or that forgets the -100 labels, asks for
+# predictions at padding positions, and the model refuses such a batch with an error.
+
+# %% [markdown]
 # ## Why the loss is computed at the selected positions only
 #
 # At an **unselected** position the token in the input *is* the answer. Asking the model to predict it
@@ -175,6 +273,30 @@ print("positions in the batch:     ", masked.input_ids.numel())
 print("selected positions:         ", int(selected.sum()))
 print("MLM logits computed for:    ", tuple(out.prediction_logits.shape), "(selected positions, vocabulary)")
 print(f"MLM loss (mean over those):  {out.mlm_loss.item():.3f}")
+
+# %% [markdown]
+# **Exercise 3: the MLM loss.** Write the loss yourself. Given the model's `logits` for every position,
+# shape (batch, seq, vocab), and the `labels` from exercise 2, return the mean cross-entropy over the
+# **selected** positions only (those whose label is not -100), as a 0-dim tensor that gradients can flow
+# through. `torch.nn.functional.cross_entropy` computes cross-entropy for rows of logits.
+
+# %%
+import torch.nn.functional as F
+
+
+def mlm_loss(logits, labels):
+    """Return the MLM loss: a 0-dim tensor, the mean cross-entropy over the selected positions.
+
+    logits: (batch, seq, vocab) float tensor, the model's scores for every token at every position.
+    labels: (batch, seq) LongTensor: the original token id at selected positions, -100 elsewhere.
+    """
+    raise NotImplementedError("your code here")
+
+
+# %%
+from helpers.course.exercises import check_mlm_loss
+
+check_mlm_loss(mlm_loss)
 
 # %% [markdown]
 # ## Why the mix? The always-[MASK] experiment

@@ -101,6 +101,37 @@ from helpers.course.demos import layout_html
 HTML(layout_html(tokenizer, "the small dog barks at the mailman.", "the mailman gives the dog a treat."))
 
 # %% [markdown]
+# ### Exercise 4: build one NSP example yourself
+#
+# Write the function that lays out one NSP example. It gets the token ids of segment A and of segment
+# B (lists of ints, without special tokens) and `is_next` (True if B really follows A), and returns a
+# dict with:
+#
+# - `input_ids`: `[CLS] A [SEP] B [SEP]` (use `CLS_ID` and `SEP_ID`);
+# - `token_type_ids`: one segment id per token, as in the table above;
+# - `next_sentence_label`: the course's convention, `IS_NEXT` (0) if B follows A, `IS_RANDOM` (1) if not.
+#
+# Build new lists; leave `tokens_a` and `tokens_b` unchanged. Then run the check.
+
+# %%
+from helpers.constants import CLS_ID, IS_NEXT, IS_RANDOM, SEP_ID
+
+
+def nsp_example(tokens_a, tokens_b, is_next):
+    """Return {"input_ids": [...], "token_type_ids": [...], "next_sentence_label": int} for one pair.
+
+    tokens_a, tokens_b: lists of token ids of the two segments (no special tokens); do not change them.
+    is_next: True if B is the text that follows A, False if B was drawn from another document.
+    """
+    raise NotImplementedError("your code here")
+
+
+# %%
+from helpers.course.exercises import check_nsp_example
+
+check_nsp_example(nsp_example)
+
+# %% [markdown]
 # ## Three embeddings, added position by position
 #
 # The encoder's first step turns each position into a vector by **adding** three learnt embeddings:

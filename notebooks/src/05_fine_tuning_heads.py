@@ -134,6 +134,52 @@ for name, head in heads.items():
           f"{sum(p.numel() for p in head.bert.parameters()):,})")
 
 # %% [markdown]
+# ### Exercise 5: write the two heads
+#
+# A head is little code once the encoder has run. Write both kinds, on the encoder's output
+# `last_hidden_state` of shape (batch, seq, hidden) and a linear layer `classifier` from hidden to
+# `num_labels` scores:
+#
+# - `sequence_head`: one prediction per input, read from the `[CLS]` vector; logits (batch, num_labels)
+#   and the cross-entropy against `labels` of shape (batch,). (The course's
+#   `BertForSequenceClassification` first passes that vector through the pooler; here the head reads it
+#   directly.)
+# - `token_head`: one prediction per token; logits (batch, seq, num_labels) and the mean cross-entropy
+#   over the positions whose label is not -100 (`labels` of shape (batch, seq)).
+#
+# Return `(logits, loss)` from each. `torch.nn.functional.cross_entropy` wants scores of shape
+# (rows, classes) and labels of shape (rows,).
+
+# %%
+import torch.nn.functional as F
+
+from helpers.constants import IGNORE_INDEX
+
+
+def sequence_head(last_hidden_state, classifier, labels):
+    """Return (logits, loss): logits (batch, num_labels) from the [CLS] vector, and the cross-entropy loss.
+
+    last_hidden_state: (batch, seq, hidden) encoder outputs; classifier: nn.Linear(hidden, num_labels);
+    labels: (batch,) LongTensor, one class per input.
+    """
+    raise NotImplementedError("your code here")
+
+
+def token_head(last_hidden_state, classifier, labels):
+    """Return (logits, loss): logits (batch, seq, num_labels), one row per token, and the loss over the
+    positions whose label is not -100.
+
+    labels: (batch, seq) LongTensor, a class per token or -100 (no tag: [CLS], [SEP], padding, ...).
+    """
+    raise NotImplementedError("your code here")
+
+
+# %%
+from helpers.course.exercises import check_heads
+
+check_heads(sequence_head, token_head)
+
+# %% [markdown]
 # ## One encoder, four tasks
 #
 # Now we fine-tune. Every model below starts from the **same** pre-trained encoder (each gets its own
