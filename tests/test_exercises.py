@@ -12,6 +12,8 @@ from helpers.constants import CLS_ID, IGNORE_INDEX, IS_NEXT, IS_RANDOM, MASK_ID,
 from helpers.course import exercises as ex
 from helpers.course import solutions as S
 from helpers.course.progress import ProgressStore, progress_summary, record_exercise
+from helpers.text.corpus import make_storybook
+from helpers.training.pretraining import build_tokenizer, cut_pairs
 
 matplotlib.use("Agg")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -443,7 +445,8 @@ def test_an_unwritable_progress_file_is_reported_not_fatal(tmp_path):
 
 def test_record_exercise_keeps_other_progress_and_old_files_without_the_key(tmp_path):
     path = tmp_path / "progress.json"
-    path.write_text(json.dumps({"version": 1, "answers": {"q": {"attempts": 1}}, "cards": {}, "practice_rounds": 3}))
+    answer = {"attempts": 1, "first_try_correct": True, "correct": True}
+    path.write_text(json.dumps({"version": 1, "answers": {"q": answer}, "cards": {}, "practice_rounds": 3}))
     store = ProgressStore(path)
     assert progress_summary(store=store)["exercises"] == {}
     record_exercise("nsp-example", False, notebook=3, store=store)
@@ -452,7 +455,7 @@ def test_record_exercise_keeps_other_progress_and_old_files_without_the_key(tmp_
     entry = record_exercise("nsp-example", False, notebook=3, store=store)
     assert entry["passed"] and not entry["last_passed"]
     data = store.load()
-    assert data["answers"] == {"q": {"attempts": 1}} and data["practice_rounds"] == 3
+    assert data["answers"] == {"q": answer} and data["practice_rounds"] == 3
     assert progress_summary(store=store)["exercises"] == {"nsp-example": {"attempts": 3, "passed": True}}
 
 
@@ -491,11 +494,9 @@ def test_as_mask_fn_gives_valid_ids_and_labels():
 
 def test_as_mask_fn_matches_the_course_batch_format():
     """It runs on what pre-training feeds it: collated NSP pairs from the real tokenizer."""
-    from helpers.training.pretraining import build_tokenizer, default_documents, make_pair_tensors
-
-    documents = default_documents(40, seed=0)
+    documents = make_storybook(40, seed=0)
     tokenizer = build_tokenizer(documents, 400)
-    batch = make_pair_tensors(documents, tokenizer, 32, seed=0)
+    batch = cut_pairs(documents, tokenizer, max_length=32, seed=0)
     corrupted, labels = ex.as_mask_fn(S.choose_positions, S.corrupt)(
         batch["input_ids"], batch["special_tokens_mask"], vocab_size=tokenizer.vocab_size,
         mask_token_id=tokenizer.mask_token_id, generator=torch.Generator().manual_seed(1))
@@ -522,7 +523,7 @@ def test_as_mask_fn_stops_on_invalid_output_with_a_clear_message(choose, corrupt
 def test_payoff_uses_the_learners_code_only_once_it_passes(monkeypatch):
     calls = []
 
-    def fake_pretrain(*, mask_fn=None, progress=False, **settings):
+    def fake_pretrain(settings, *, mask_fn=None, progress=False):
         """Stands in for pretrain: runs the mask_fn on one real-looking batch, returns a tiny history."""
         if mask_fn is not None:
             ids, special = ex.pair_batch(4, 16, seed=0)
@@ -542,7 +543,7 @@ def test_payoff_uses_the_learners_code_only_once_it_passes(monkeypatch):
     assert not unsolved.used_yours and "reference solution" in unsolved.message
     assert "exercise 1 and exercise 2" in unsolved.message
     assert list(unsolved.curves) == ["reference masking (yours once it passes)", "the course's mask_tokens"]
-    assert calls[0][1]["preset"] == "tiny" and calls[0][1]["steps"] == 150 and calls[1][0] is None
+    assert calls[0][1].name == "tiny" and calls[0][1].steps == 150 and calls[1][0] is None
 
     solved = ex.pretrain_with_your_masking(spy_choose, S.corrupt)
     assert solved.used_yours and list(solved.curves)[0] == "your masking" and solved.steps == [0, 150]

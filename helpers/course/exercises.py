@@ -26,6 +26,7 @@ the ``mask_fn`` that :func:`helpers.training.pretraining.pretrain` accepts, and
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 import inspect
 import math
@@ -44,7 +45,7 @@ from helpers.course import solutions
 from helpers.course.progress import ProgressStore, record_exercise
 from helpers.course.quiz import StaticFallback, save_or_report
 from helpers.errors import _show
-from helpers.training.pretraining import pretrain
+from helpers.training.pretraining import PRESETS, pretrain
 
 VOCAB_SIZE = 1000        # the vocabulary of the check inputs; ids 0..4 are the special tokens
 FIRST_ORDINARY_ID = 5
@@ -836,7 +837,7 @@ class PayoffRun:
     seconds: float
 
 
-PAYOFF_SETTINGS = dict(preset="tiny", steps=150, num_documents=2000, eval_every=25, seed=0)
+PAYOFF_SETTINGS = dataclasses.replace(PRESETS["tiny"], steps=150, num_documents=2000, eval_every=25, seed=0)
 
 
 def pretrain_with_your_masking(choose_positions: Callable, corrupt: Callable, *, progress: bool = False,
@@ -861,10 +862,10 @@ def pretrain_with_your_masking(choose_positions: Callable, corrupt: Callable, *,
         message = (f"Your functions do not pass the checks of {' and '.join(waiting)} yet, so this run uses the "
                    f"reference solution in their place. Solve them, run their checks, then run this cell again "
                    f"to train with your own code.")
-    settings = {**PAYOFF_SETTINGS, **overrides}
+    settings = dataclasses.replace(PAYOFF_SETTINGS, **overrides)
     start = time.perf_counter()
-    runs = {label: pretrain(mask_fn=mask_fn, progress=progress, **settings),
-            "the course's mask_tokens": pretrain(progress=progress, **settings)}
+    runs = {label: pretrain(settings, mask_fn=mask_fn, progress=progress),
+            "the course's mask_tokens": pretrain(settings, progress=progress)}
     first = next(iter(runs.values()))
     return PayoffRun(used_yours=used_yours, message=message, steps=list(first.history["eval"]["step"]),
                      curves={k: list(r.history["eval"]["mlm_loss"]) for k, r in runs.items()},

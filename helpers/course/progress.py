@@ -110,6 +110,18 @@ def _card_problem(entry: object) -> str | None:
     return _field_problem(entry, checks)
 
 
+def _exercise_problem(entry: object) -> str | None:
+    """Why a saved coding-exercise entry cannot be used (None if it can)."""
+    if not isinstance(entry, dict):
+        return f"is {type(entry).__name__}, not an object"
+    checks = [("attempts", lambda v: _is_int(v, 0), "a whole number >= 0", True),
+              ("passed", lambda v: isinstance(v, bool), "true or false", True),
+              ("last_passed", lambda v: isinstance(v, bool), "true or false", False),
+              ("first_pass_attempt", lambda v: v is None or _is_int(v, 1), "a whole number >= 1 or null", False),
+              ("updated", _is_time, "a time stamp", False)]
+    return _field_problem(entry, checks)
+
+
 def _field_problem(entry: dict, checks) -> str | None:
     for name, ok, allowed, required in checks:
         if name not in entry:
@@ -124,7 +136,10 @@ def _clean(data: dict) -> tuple[dict, list[str]]:
     """``data`` with its malformed entries removed, and a description of each one removed."""
     dropped = []
     clean = dict(data)  # unknown top-level keys are kept as they are
-    for key, problem_of in (("answers", _answer_problem), ("cards", _card_problem)):
+    tables = [("answers", _answer_problem), ("cards", _card_problem)]
+    if "exercises" in data:  # files saved before the coding exercises existed have no such key
+        tables.append(("exercises", _exercise_problem))
+    for key, problem_of in tables:
         table = data.get(key)
         if not isinstance(table, dict):
             if key in data:
