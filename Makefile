@@ -30,8 +30,9 @@ install: $(VENV)/.learner-stamp
 
 install-dev: $(VENV)/.dev-stamp
 
+# On 127.0.0.1 only; as root (containers) with --allow-root. See scripts/lab.sh.
 lab: install
-	$(BIN)/jupyter lab $(FIRST_NOTEBOOK)
+	@JUPYTER=$(BIN)/jupyter sh scripts/lab.sh $(FIRST_NOTEBOOK)
 
 # The browser tests need Debian's chromium; this installs it when missing (as root, or with sudo).
 browser:

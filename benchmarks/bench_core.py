@@ -13,6 +13,10 @@ What is timed, for both implementations on the SAME config, batch, initial weigh
 * masking: ``helpers.objectives.mlm.mask_tokens`` versus ``DataCollatorForLanguageModeling.torch_mask_tokens``
   on the same batch (tokens per second). Both clone the input (theirs edits in place).
 
+* the same training step in bfloat16 autocast (fp32 master weights: ``helpers.training.precision``),
+  ours and ``transformers`` both in bf16 in the same run; the CPU's bf16 support (AMX, AVX512-BF16)
+  is read from /proc/cpuinfo and printed. ``--no-bf16`` leaves these rows out.
+
 Why ours is faster: with labels, our MLM head runs only on the selected ~15% of positions (as in
 Google's original code) instead of all of them; q/k/v are one matmul; attention uses PyTorch's
 fused ``scaled_dot_product_attention``.
@@ -35,6 +39,7 @@ import transformers  # noqa: E402
 
 from helpers.objectives.mlm import mask_tokens  # noqa: E402
 from helpers.modeling.bert import BertConfig, BertForPreTraining  # noqa: E402
+from helpers.training.precision import autocast_context, cpu_bf16_support  # noqa: E402
 
 CONFIGS = {
     "a": dict(vocab_size=2000, hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
@@ -65,7 +70,7 @@ def make_batch(vocab_size: int, seq_len: int, batch_size: int, seed: int = 0) ->
                 special_tokens_mask=special.long(), original_ids=input_ids)
 
 
-def bench_training(name: str, spec: dict, repeats: int, warmup: int) -> dict:
+def bench_training(name: str, spec: dict, repeats: int, warmup: int, precision: str = "fp32") -> dict:
     shape = {k: spec[k] for k in spec if k not in ("seq_len", "batch_size")}
     config = BertConfig(**shape, max_position_embeddings=max(128, spec["seq_len"]))
     torch.manual_seed(0)
@@ -82,7 +87,8 @@ def bench_training(name: str, spec: dict, repeats: int, warmup: int) -> dict:
         opt = optimizers[id(model)]
         wall, cpu = time.perf_counter(), time.process_time()
         opt.zero_grad(set_to_none=True)
-        loss = model(**inputs).loss
+        with autocast_context(precision, "cpu"):   # fp32: no-op; bf16: autocast, fp32 master weights
+            loss = model(**inputs).loss
         loss.backward()
         opt.step()
         return time.perf_counter() - wall, time.process_time() - cpu
@@ -100,7 +106,7 @@ def bench_training(name: str, spec: dict, repeats: int, warmup: int) -> dict:
     ours_ms, theirs_ms = median_ms("ours", 0), median_ms("theirs", 0)
     ours_cpu, theirs_cpu = median_ms("ours", 1), median_ms("theirs", 1)
     selected = int((inputs["labels"] != -100).sum())
-    return dict(config=name, ours_ms=ours_ms, theirs_ms=theirs_ms, ratio=theirs_ms / ours_ms,
+    return dict(config=name, precision=precision, ours_ms=ours_ms, theirs_ms=theirs_ms, ratio=theirs_ms / ours_ms,
                 cpu_ratio=theirs_cpu / ours_cpu, ours_cpu=ours_cpu, theirs_cpu=theirs_cpu,
                 selected=selected, tokens=int(inputs["attention_mask"].sum()),
                 attn=theirs.config._attn_implementation)
@@ -144,6 +150,28 @@ def bench_masking(repeats: int, batch_size: int = 256, seq_len: int = 128, vocab
     return dict(ours_tps=ours_tps, theirs_tps=theirs_tps, ratio=ours_tps / theirs_tps, tokens=tokens)
 
 
+def bench_bf16(fp32_rows: list[dict], names: list[str], repeats: int, warmup: int) -> None:
+    """The bf16 autocast rows, compared with transformers in bf16 and with the fp32 rows of this run."""
+    support = cpu_bf16_support()
+    print(f"\nbfloat16: this CPU {'has ' + support if support else 'has neither AMX nor AVX512-BF16'} "
+          f"(/proc/cpuinfo flags), so bf16 matmuls {'run natively' if support else 'would be emulated (slow)'}.")
+    if support is None:
+        print("bf16 rows left out: autocast_context refuses bf16 on this CPU.")
+        return
+    fp32 = {row["config"]: row for row in fp32_rows}
+    rows = [bench_training(name, CONFIGS[name], repeats, warmup, precision="bf16") for name in names]
+    print("| config | precision | ours ms/step | transformers ms/step | ours vs transformers (wall) | "
+          "ours bf16 vs ours fp32 | transformers bf16 vs transformers fp32 |")
+    print("|---|---|---|---|---|---|---|")
+    for row in rows:
+        base = fp32[row["config"]]
+        print(f"| {row['config']} | bf16 autocast, fp32 master weights | {row['ours_ms']:.1f} | "
+              f"{row['theirs_ms']:.1f} (attn={row['attn']}) | {row['ratio']:.2f}× | "
+              f"{base['ours_ms'] / row['ours_ms']:.2f}× | {base['theirs_ms'] / row['theirs_ms']:.2f}× |")
+    print("Speed-ups > 1 mean bf16 (or ours) is faster. All rows come from this one run; on a shared "
+          "machine they are noisy.")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="few repeats: a smoke run, noisy numbers")
@@ -151,6 +179,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's choice). On a busy shared machine 1 gives "
                              "steadier numbers: oversubscribed threads spin and wait on each other")
+    parser.add_argument("--no-bf16", action="store_true", help="leave out the bfloat16 autocast rows")
     args = parser.parse_args(argv)
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -175,6 +204,9 @@ def main(argv: list[str] | None = None) -> None:
               f"{row['cpu_ratio']:.2f}× |")
     print("\nms/step = median wall-clock time of forward + backward + AdamW step. CPU time (all threads of "
           "this process) is less affected by other jobs on a shared machine.")
+
+    if not args.no_bf16:
+        bench_bf16(rows, args.configs.split(","), repeats, warmup)
 
     m = bench_masking(mask_repeats)
     print(f"\n| masking ({m['tokens']} tokens per call) | ours | transformers collator | ratio |")

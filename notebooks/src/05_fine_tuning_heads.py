@@ -445,6 +445,64 @@ print("NER tags other than O (all mistakes: the sentence names no entity):",
 # For NER, the head would read every token's output instead of only `[CLS]`.
 
 # %% [markdown]
+# ## Your model in the Hugging Face ecosystem
+#
+# At work you will probably load models with Hugging Face `transformers`. The course's BERT already
+# uses its parameter names, so moving our model there only means writing the files that
+# `from_pretrained` reads: `config.json` (the shape, `model_type: "bert"`), `model.safetensors` (the
+# weights), `vocab.txt` and the tokenizer settings (lower-case, the special tokens). From a terminal,
+# `python -m helpers.export checkpoints/course.pt my-course-bert` writes such a folder; here we call
+# the same function and write into a temporary folder.
+
+# %%
+import tempfile
+from pathlib import Path
+
+from helpers.modeling.checkpoints import course_checkpoint_path, load_checkpoint
+from helpers.modeling.hf_format import export_pretrained
+
+course = load_checkpoint(course_checkpoint_path())
+export_tmp = tempfile.TemporaryDirectory()  # removed when the kernel stops
+export_dir = export_pretrained(course.model, course.tokenizer, Path(export_tmp.name) / "course-bert")
+print(sorted(p.name for p in export_dir.iterdir()))
+
+# %% [markdown]
+# Now the same blank, filled by our `fill_mask` and by `transformers`' own `pipeline("fill-mask")`
+# reading the exported folder. The course never needs `transformers`; if it is not installed, the
+# cell says how to install it.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import importlib.util
+
+from helpers.modeling.fill_mask import fill_mask
+
+sentence = "the small dog [MASK] at the mailman ."
+ours = fill_mask(course.model, course.tokenizer, sentence, top_k=5)[0]
+print("ours:        ", [token for token, _ in ours])
+if importlib.util.find_spec("transformers") is None:
+    print("transformers is not installed (nothing in the course needs it). To try this cell, run "
+          "%pip install transformers==5.24.0 in a cell, then restart the kernel.")
+else:
+    import transformers  # heavy optional dependency: only this cell uses it
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    fill = transformers.pipeline("fill-mask", model=str(export_dir), top_k=5)
+    theirs = fill(sentence)
+    print("transformers:", [r["token_str"] for r in theirs])
+    assert [token for token, _ in ours] == [r["token_str"] for r in theirs]
+
+# %% [markdown]
+# The same five tokens with the same probabilities: it is the same model. The way back works too: if
+# you have a real BERT on disk (a folder written by `save_pretrained`, such as `bert-base-uncased`),
+# `python -m helpers.export --from-hf path/to/bert my-bert.pt` turns it into a course checkpoint:
+# `load_checkpoint("my-bert.pt")` then gives a model and tokenizer that `fill_mask`, the attention
+# plots and the fine-tuning heads take like the course's own. (Google's vocabulary keeps
+# `[UNK] [CLS] [SEP] [MASK]` at ids 100-103; the import moves them to the course's ids 1-4 and moves
+# the embedding rows with them, so the model predicts exactly what it did before.)
+
+# %% [markdown]
 # ## Check yourself
 
 # %%
