@@ -30,9 +30,10 @@
 # |---|---|
 # | **0. Start here** (this one) | course map, widgets, environment check, progress |
 # | **1. Why not next-token prediction?** | draw causal and bidirectional attention masks; watch a bidirectional model "learn" next-token prediction by copying |
-# | **2. Masked language modelling** | mask sentences yourself; check the 80/10/10 mix; see why the loss is computed at selected positions only; train an "always [MASK]" model and see what breaks |
+# | **2. Masked language modelling** | mask sentences yourself and write the masking in code; check the 80/10/10 mix; see why the loss is computed at selected positions only; measure what always-[MASK] breaks, on held-out text and after fine-tuning |
 # | **3. Next sentence prediction** | build sentence pairs; read the `[CLS] A [SEP] B [SEP]` layout and its segment ids; see the three embeddings add up; meet the NSP head on [CLS] |
-# | **4. Pre-training** | pre-train MLM + NSP live; fill in blanks; look at attention and at the word embeddings; test whether NSP matters; measure what pre-training costs |
+# | **4. Pre-training** | pre-train MLM + NSP live, the whole preset; fill in blanks; look at attention and at the word embeddings; measure what pre-training costs |
+# | **4b. Sentence objectives** | NSP, SOP (ALBERT) or none: what each sentence head learns, and what each gives after fine-tuning on pair tasks |
 # | **4c. BERT at real scale** | our small model beside BERT-base and BERT-large: corpus, size, schedule, hardware, FLOPs; contextual vectors |
 # | **5. Fine-tuning heads** | one encoder, several heads, several tasks; frozen versus end to end; pre-trained versus from scratch with few labels |
 # | **5b. Sub-words in fine-tuning** | word labels on word pieces, answer spans from character offsets, truncation, decoding the best span |
@@ -183,7 +184,7 @@ fig = plot_progress(summary)
 # ## Summary
 #
 # - The course runs from the problem (1) through the two pre-training objectives (2, 3), pre-training
-#   itself and its real scale (4, 4c), and fine-tuning with its sub-word details (5, 5b), to practice
+#   itself, its sentence objectives and its real scale (4, 4b, 4c), and fine-tuning with its sub-word details (5, 5b), to practice
 #   (6, 7).
 # - Part one's encoder gives one vector per position; this part is about what those vectors are trained
 #   to predict and how they are reused.

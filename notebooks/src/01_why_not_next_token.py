@@ -117,8 +117,8 @@ result = copy_collapse_experiment(steps=200, learning_rate=1e-2, num_documents=4
 from helpers.course.plots import plot_training_curves
 
 fig = plot_training_curves(
-    {"bidirectional (BERT's attention)": result["bidirectional"]["train_loss"],
-     "causal (a decoder's attention)": result["causal"]["train_loss"]},
+    {"bidirectional (BERT's attention)": result.bidirectional.train_loss,
+     "causal (a decoder's attention)": result.causal.train_loss},
     title="Training on next-token prediction: the bidirectional model's loss collapses",
     ylabel="training loss (cross-entropy)", smooth=5)
 
@@ -126,21 +126,18 @@ fig = plot_training_curves(
 # NBVAL_IGNORE_OUTPUT
 from helpers.course.plots import plot_grouped_bars
 
-fig = plot_grouped_bars(
-    {"future visible (as in training)": {k: result[k]["accuracy_future_visible"] for k in ("bidirectional", "causal")},
-     "future hidden (the real task)": {k: result[k]["accuracy_future_hidden"] for k in ("bidirectional", "causal")}},
-    title="Held-out next-token accuracy", ylabel="accuracy", xlabel="test condition",
-    reference=result["reference"]["most_frequent_token_accuracy"], reference_label="always the most frequent token")
-for kind in ("bidirectional", "causal"):
-    r = result[kind]
-    print(f"{kind:13s}  future visible: {r['accuracy_future_visible']:.0%}   "
-          f"future hidden: {r['accuracy_future_hidden']:.0%}")
+fig = plot_grouped_bars(result.accuracies(), title="Held-out next-token accuracy", ylabel="accuracy",
+                        xlabel="test condition", reference=result.most_frequent_token_accuracy,
+                        reference_label="always the most frequent token")
+for kind, arm in (("bidirectional", result.bidirectional), ("causal", result.causal)):
+    print(f"{kind:13s}  future visible: {arm.accuracy_future_visible:.0%}   "
+          f"future hidden: {arm.accuracy_future_hidden:.0%}")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 compare_prediction("predict-copy-collapse", "; ".join(
-    f"{kind}: {result[kind]['accuracy_future_visible']:.0%} with the future visible, "
-    f"{result[kind]['accuracy_future_hidden']:.0%} with it hidden" for kind in ("bidirectional", "causal")))
+    f"{kind}: {arm.accuracy_future_visible:.0%} with the future visible, {arm.accuracy_future_hidden:.0%} with it hidden"
+    for kind, arm in (("bidirectional", result.bidirectional), ("causal", result.causal))))
 
 # %% [markdown]
 # What happened:

@@ -18,7 +18,8 @@
 #   **original** token at every selected position.
 # - **Measure** the 80/10/10 split over thousands of sentences.
 # - See **why the loss is computed at the selected positions only**.
-# - **Run** the always-[MASK] experiment and see why the mix exists.
+# - **Measure** why the mix exists: the shipped 80/10/10 and always-[MASK] checkpoints compared on held-out
+  text and after fine-tuning, beside the BERT paper's own ablation (Table 8).
 # - Work through part a of the "trace the training loop" exercise.
 
 # %%
@@ -318,48 +319,148 @@ check_mlm_loss(mlm_loss)
 # on NER. So the paper's case for the mix is a measured, modest one, largest where the pre-trained
 # representations are used as they are.
 #
-# `helpers.experiments.mask_mix_experiment` tests this. It pre-trains two models with everything equal
-# except the mix: 80/10/10 versus 100/0/0 (always `[MASK]`). Then it tests both on held-out text, on the
-# same selected positions, three times: with the selected tokens masked, replaced by random tokens, or
-# left unchanged. The last two are the situations where the model sees a real word and must say what
-# belongs there. This is a short version (two runs of about 20 seconds; `benchmarks/claims.py` runs the
-# full one).
+# We test it on our scale with two of the course's shipped checkpoints, pre-trained with **everything
+# equal except the mix** (same corpus, vocabulary, 7,000 steps, seed and NSP; `checkpoints/README.md`
+# gives the command that made each):
+#
+# - `course.pt`: 80/10/10, BERT's recipe;
+# - `course-always-mask.pt`: every selected token becomes `[MASK]` (100/0/0).
+#
+# Pre-training each took about ten minutes, so they ship; *measuring* them takes seconds, and happens
+# here, in your run. First on held-out text: the same selected positions shown three ways (all as
+# `[MASK]`, all as random tokens, all unchanged), plus the unselected ordinary positions, where the input
+# token is the answer. The last three are what every position of a fine-tuning input looks like: a real
+# word and no `[MASK]`.
+#
+# Before you run it, predict:
+
+# %%
+from helpers.course.quiz import compare_prediction, predict_first
+
+predict_first("predict-mask-mix-positions")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.experiments import mask_mix_experiment
+from helpers.experiments import accuracy_by_position, load_family
 
-mix = mask_mix_experiment(preset="live", steps=150, seed=0, eval_size=256, progress=True)
+family = load_family(["80/10/10 + NSP", "always [MASK] + NSP"])
+positions = {arm.split(" +")[0]: accuracy_by_position(ckpt.model, ckpt.tokenizer) for arm, ckpt in family.items()}
+print(f"{'':15s}{'[MASK] shown':>14s}{'random shown':>14s}{'kept':>8s}{'unselected':>12s}")
+for name, acc in positions.items():
+    print(f"{name:15s}{acc.masked:14.1%}{acc.random:14.1%}{acc.kept:8.1%}{acc.unselected:12.1%}")
+print(f"({positions['80/10/10'].positions} selected positions in each condition, from 512 held-out pairs)")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 from helpers.course.plots import plot_grouped_bars
 
-conditions = {"[MASK] in input": "accuracy_masked", "random token in input": "accuracy_random",
-              "original token in input (kept)": "accuracy_kept"}
-fig = plot_grouped_bars({label: {name: mix[name][key] for name in ("80/10/10", "always [MASK]")}
+conditions = {"[MASK] shown": "masked", "random token shown": "random", "original kept": "kept",
+              "unselected token": "unselected"}
+fig = plot_grouped_bars({label: {name: getattr(acc, key) for name, acc in positions.items()}
                          for label, key in conditions.items()},
-                        title="Predicting the original token at selected positions",
-                        ylabel="held-out accuracy", xlabel="what the model sees at the selected positions")
-for name in ("80/10/10", "always [MASK]"):
-    print(f"{name:14s} " + "  ".join(f"{label}: {mix[name][key]:.0%}" for label, key in conditions.items()))
+                        title="Predicting the original token: 80/10/10 versus always [MASK]",
+                        ylabel="held-out accuracy", xlabel="what the model sees at the position")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+mix, always = positions["80/10/10"], positions["always [MASK]"]
+compare_prediction("predict-mask-mix-positions",
+                   f"at [MASK] {mix.masked:.0%} vs {always.masked:.0%}; with a random token {mix.random:.0%} vs "
+                   f"{always.random:.0%}; with the original kept {mix.kept:.0%} vs {always.kept:.0%} "
+                   "(80/10/10 vs always [MASK])")
 
 # %% [markdown]
-# Read the three groups (the numbers are printed above the chart), and check each claim below against
-# them: in a run this short a few points either way can be noise.
+# Read the four groups in the printed table:
 #
-# - **At `[MASK]`** both models do about equally well: that is what both were trained on.
-# - **With the original token kept**, the answer is literally in the input. The 80/10/10 model uses it;
-#   the always-[MASK] model was never asked for a prediction at a position without `[MASK]`, so its
-#   outputs there were never trained to say which word belongs; expect it to do worse there, by as
-#   much as the printed numbers show.
-# - **With a random token** in the input, the 80/10/10 model has been trained to see through a wrong
-#   word, the always-[MASK] model has not. After only 150 steps both are still weak at this hardest case,
-#   so the gap is small here; it grows with training (the full run in `benchmarks/claims.py`).
+# - **At `[MASK]`** the two models are close: that is the one case both were trained on.
+# - **Where the model sees a real word** (a random replacement, the original kept, or an unselected
+#   token), the always-`[MASK]` model collapses: it was never asked for a prediction at a position
+#   without `[MASK]`, so its outputs there say little about which word belongs. The 80/10/10 model
+#   keeps a useful prediction at every position.
 #
-# The last two groups are what every position of a fine-tuning input looks like: a real word, no
-# `[MASK]`. That is the point of the mix: it makes the model keep a useful prediction, a useful
-# representation, for every word, not only for the blanks.
+# That is what the mix buys: a representation of "which word belongs here" at every position, not only
+# at the blanks. Does it matter **downstream**? The BERT paper asked this in two ways, and so do we:
+#
+# - **fine-tuned**: the task head and the whole encoder are trained on the labeled examples; we use two
+#   tasks of notebook 5, sentiment (one label per sentence, read from `[CLS]`) and named entities (one
+#   label per word), 128 labeled examples each;
+# - **feature-based**: the encoder is frozen and only a head on its outputs is trained, so the
+#   pre-trained representations are used as they are; we use named entities, as the paper did.
+#
+# The same labeled examples, steps and seeds for both checkpoints, three seeds each: about a minute on
+# two cores. Predict first:
+
+# %%
+predict_first("predict-mask-mix-downstream")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.experiments import compare_finetuning
+
+tokenizer_of_family = family["80/10/10 + NSP"].tokenizer  # both checkpoints share one vocabulary
+fine_tuned = {name: {"encoder": ckpt.model} for name, ckpt in zip(positions, family.values())}
+frozen = {name: {"encoder": ckpt.model, "freeze_encoder": True} for name, ckpt in zip(positions, family.values())}
+downstream = {
+    "sentiment, fine-tuned": compare_finetuning("sentiment", tokenizer_of_family, fine_tuned, num_labels=128),
+    "NER, fine-tuned": compare_finetuning("ner", tokenizer_of_family, fine_tuned, num_labels=128),
+    "NER, feature-based (frozen encoder)": compare_finetuning("ner", tokenizer_of_family, frozen, num_labels=128),
+}
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print("test scores, mean ± spread over seeds 0, 1, 2 (accuracy for sentiment, entity F1 for NER):")
+for setting, comparison in downstream.items():
+    scores = "   ".join(f"{arm} {comparison.scores[arm]['test']:.1%}" for arm in comparison.scores)
+    print(f"  {setting:38s} {scores}   (80/10/10 minus always: "
+          f"{comparison.difference('80/10/10', 'always [MASK]'):+.1%})")
+compare_prediction("predict-mask-mix-downstream", "; ".join(
+    f"{setting}: 80/10/10 {c.scores['80/10/10']['test'].mean:.0%}, always [MASK] "
+    f"{c.scores['always [MASK]']['test'].mean:.0%}" for setting, c in downstream.items()))
+
+# %% [markdown]
+# Read the three lines against the spread of each score (the "±"):
+#
+# - **Feature-based**, the 80/10/10 encoder is clearly ahead on named entities: with the encoder frozen,
+#   its outputs are all the head has, and the always-`[MASK]` encoder's outputs at ordinary words are
+#   the poor ones you measured above.
+# - **Fine-tuned**, the gap closes on named entities, and on sentiment the always-`[MASK]` encoder even
+#   comes out ahead. Fine-tuning moves every weight of the encoder towards the task, and 150 steps are
+#   enough to repair what its pre-training left weak at unmasked positions. Why it ends up *better* on
+#   sentiment we have not pinned down; one possibility is that an encoder trained to infer every
+#   prediction from context builds more contextual features at every position, including `[CLS]`. Treat
+#   that as a hypothesis, not a result.
+#
+# The paper found the same pattern. BERT's masking ablation (Devlin et al., 2019, Table 8, BERT-base,
+# development sets):
+#
+# | | MNLI, fine-tuned | NER, fine-tuned | NER, feature-based |
+# |---|---|---|---|
+# | 80/10/10 | 84.2 | 95.4 | 94.9 |
+# | always `[MASK]` | 84.3 | 94.9 | 94.0 |
+#
+# Fine-tuned, the two are within half a point (always-`[MASK]` slightly ahead on MNLI, as on our
+# sentiment); the largest gap is in the feature-based column, as in ours. Our gaps are larger than the
+# paper's: our model is about 100 times smaller than BERT-base and saw about 4,000 times fewer tokens
+# (notebook 4c counts them), and our heads see 128 labeled examples where the paper's saw the full
+# datasets. So the case for 80/10/10 is a measured one: it matters most wherever the pre-trained
+# representations are used as they are.
+#
+# A last option, if you have a few minutes: re-train both arms yourself at a small scale. The cell below
+# is off by default (`RUN_LIVE = False`); switched on, it pre-trains two `live`-preset models of 2,000
+# steps each, about two and a half minutes on two cores, then repeats the measurement above on them.
+
+# %%
+RUN_LIVE = False  # set to True to re-train both arms yourself (about 2.5 minutes)
+if RUN_LIVE:
+    import dataclasses
+
+    from helpers.training.pretraining import PRESETS, pretrain
+
+    for name, (mask_prob, random_prob) in (("80/10/10", (0.8, 0.1)), ("always [MASK]", (1.0, 0.0))):
+        run = pretrain(dataclasses.replace(PRESETS["live"], mask_prob=mask_prob, random_prob=random_prob))
+        acc = accuracy_by_position(run.model, run.tokenizer, max_length=48)
+        print(f"{name:14s} [MASK] {acc.masked:.0%}  random {acc.random:.0%}  kept {acc.kept:.0%}  "
+              f"unselected {acc.unselected:.0%}")
 
 # %% [markdown]
 # ## Exercise: trace the training loop, part a
