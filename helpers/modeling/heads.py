@@ -32,6 +32,7 @@ from torch import nn
 from helpers.constants import IGNORE_INDEX
 from helpers.errors import check_positive_int
 from helpers.modeling.bert import BertConfig, BertModel
+from helpers.modeling.checkpoints import load_checkpoint
 
 
 
@@ -180,8 +181,6 @@ class _HeadModel(nn.Module):
     @classmethod
     def from_checkpoint(cls, path, num_labels: int, *, seed: int = 0):
         """A head on the encoder of a pre-training checkpoint file (see ``helpers.training.pretraining``)."""
-        from helpers.modeling.checkpoints import load_checkpoint
-
         loaded = load_checkpoint(path)
         model = loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "model", loaded)
         return cls.from_pretrained_encoder(model, num_labels, seed=seed)
