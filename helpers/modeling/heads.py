@@ -21,7 +21,6 @@ random weights (``from_scratch``) — the two starting points that experiment 4 
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Optional
 
@@ -89,28 +88,6 @@ def _check_positions(name: str, positions, batch_size: int):
 
 # --------------------------------------------------------------------------- shared plumbing
 
-class _NoPooler(nn.Module):
-    """Stands in for the pooler in per-token heads: no parameters, returns ``None``."""
-
-    def forward(self, hidden: torch.Tensor) -> None:
-        return None
-
-
-def _make_encoder(config: BertConfig, add_pooling_layer: bool) -> BertModel:
-    """A ``BertModel``; without the pooler when the per-token heads ask (as Hugging Face does).
-
-    Dropping the unused pooler keeps our state dict equal to Hugging Face's
-    ``BertForTokenClassification`` / ``BertForQuestionAnswering`` (built with
-    ``add_pooling_layer=False``), so weights move between the two with strict loading.
-    """
-    if "add_pooling_layer" in inspect.signature(BertModel.__init__).parameters:
-        return BertModel(config, add_pooling_layer=add_pooling_layer)
-    encoder = BertModel(config)
-    if not add_pooling_layer:
-        encoder.pooler = _NoPooler()
-    return encoder
-
-
 class _HeadModel(nn.Module):
     """Common construction for the three heads. Subclasses set ``uses_pooler`` and ``_build_head``."""
 
@@ -120,7 +97,9 @@ class _HeadModel(nn.Module):
         super().__init__()
         self.config = config
         self.num_labels = check_positive_int("num_labels", num_labels, minimum=self._min_labels)
-        self.bert = _make_encoder(config, add_pooling_layer=self.uses_pooler)
+        # Per-token heads build the encoder without the pooler they never read, as Hugging Face does,
+        # so the state dicts match transformers' BertForTokenClassification / BertForQuestionAnswering.
+        self.bert = BertModel(config, add_pooling_layer=self.uses_pooler)
         self._build_head()
         self.init_head_weights(seed=0)
 
