@@ -15,8 +15,9 @@ from __future__ import annotations
 from tqdm.auto import tqdm as _auto_tqdm
 
 try:
+    from IPython.display import display
     from tqdm.notebook import tqdm_notebook as _tqdm_notebook
-except ImportError:  # pragma: no cover - no ipywidgets: tqdm.auto is the text bar anyway
+except ImportError:  # pragma: no cover - no IPython/ipywidgets: tqdm.auto is the text bar anyway
     _tqdm_notebook = None
 
 
@@ -30,8 +31,6 @@ if _tqdm_notebook is not None and issubclass(_auto_tqdm, _tqdm_notebook):
             self._handle = None
             super().__init__(*args, display=False, **kwargs)
             if show and not self.disable and self.delay <= 0:
-                from IPython.display import display  # IPython is there: this is the notebook bar
-
                 self._handle = display(self.container, display_id=True)
                 self.displayed = True
 

@@ -45,6 +45,7 @@ Schema of ``deck.toml``::
 """
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -409,8 +410,6 @@ def to_html(text: str, lead: str = "") -> str:
     Every string from the content files goes through here (or ``html.escape``) before it is
     placed into HTML, so a card that mentions ``<script>`` shows those characters as text.
     """
-    import html
-
     paragraphs = [html.escape(line) for line in text.split("\n") if line.strip()] or [""]
     paragraphs[0] = f"{lead} {paragraphs[0]}" if lead else paragraphs[0]
     return "".join(f"<p>{p}</p>" for p in paragraphs)

@@ -16,12 +16,18 @@ can check it. All text is escaped before it goes into HTML.
 from __future__ import annotations
 
 import html
+import inspect
+import textwrap
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import ipywidgets as widgets
 import torch
+from IPython.display import Markdown
 
 from helpers.errors import _show, check_choice, check_probability, check_text
+from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_statistics, mask_tokens
+from helpers.text.tokenizer import pre_tokenize
 
 # One colour per MLM operation (the same as in helpers.course.plots).
 COLOURS = {"mask": "#f4b6b6", "random": "#fdd9a8", "keep": "#b9e4b9", "special": "#e8e8e8", "read": "#b8d4f0"}
@@ -53,8 +59,6 @@ def mask_sentence(tokenizer, text: str, *, mlm_probability: float = 0.15, seed: 
 
     The same ``seed`` always gives the same selection and the same replacements.
     """
-    from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_tokens
-
     check_text("text", text)
     check_probability("mlm_probability", mlm_probability)
     if not isinstance(seed, int) or isinstance(seed, bool):
@@ -125,8 +129,6 @@ def masking_html(example: MaskedExample) -> str:
 def masking_widget(tokenizer, text: str = "this teddy bear is so cute.", *, mlm_probability: float = 0.15,
                    seed: int = 0):
     """Type a sentence, choose the selection rate and the seed, and watch MLM's corruption."""
-    import ipywidgets as widgets
-
     box_text = widgets.Text(value=text, description="sentence", layout=widgets.Layout(width="60%"),
                             continuous_update=False)
     rate = widgets.FloatSlider(value=mlm_probability, min=0.05, max=1.0, step=0.05, description="rate",
@@ -154,8 +156,6 @@ def count_operations(tokenizer, sentences: Sequence[str], *, seed: int = 0, mlm_
     Returns ``{"selected", "candidates", "mask", "random", "keep"}`` counts, for the bar chart that
     checks the 80/10/10 mix empirically.
     """
-    from helpers.objectives.mlm import mask_statistics, mask_tokens
-
     if not sentences:
         raise ValueError("sentences=[] is not allowed: pass at least one sentence.")
     batch = tokenizer.encode_batch(list(sentences), max_length=max_length)
@@ -192,8 +192,6 @@ def _word_positions(tokenizer, sentence: str) -> list[list[int]]:
 
 def _default_position(tokenizer, sentence: str) -> int:
     """The (first piece of the) word "barks" if the sentence has it, else the middle word."""
-    from helpers.text.tokenizer import pre_tokenize
-
     words = pre_tokenize(sentence)
     groups = _word_positions(tokenizer, sentence)
     if "barks" in words:
@@ -257,8 +255,6 @@ def trace_mlm_html(tokenizer, sentence: str = TRACE_SENTENCE, *, position: int |
 
 def trace_mlm_widget(tokenizer, sentence: str = TRACE_SENTENCE, *, seed: int = 0):
     """Exercise a: choose the selected word and its outcome; see input and training target."""
-    import ipywidgets as widgets
-
     encoded = tokenizer.encode_pair(sentence)
     options = [(f"{g[0]}: {tokenizer.decode(encoded['input_ids'][g[0]:g[-1] + 1])}", g[0])
                for g in _word_positions(tokenizer, sentence)]
@@ -339,8 +335,6 @@ def trace_finetune_widget(tokenizer, sentence: str = TRACE_SENTENCE, *, sentence
     Pass fine-tuned models to see their real predictions; without them the widget shows where
     the head reads and marks the prediction as "(head not trained)".
     """
-    import ipywidgets as widgets
-
     check_text("sentence", sentence)
     tokens = tokenizer.convert_ids_to_tokens(tokenizer.encode_pair(sentence)["input_ids"])
     if sentence_model is not None:
@@ -371,9 +365,6 @@ def trace_finetune_widget(tokenizer, sentence: str = TRACE_SENTENCE, *, sentence
 def source_of(obj, *, start: str | None = None, end: str | None = None) -> str:
     """The source code of ``obj`` (a function or class), optionally only the lines from the first
     line containing ``start`` up to (not including) the first later line containing ``end``."""
-    import inspect
-    import textwrap
-
     lines = inspect.getsource(obj).splitlines()
     first = 0
     if start is not None:
@@ -392,8 +383,6 @@ def source_of(obj, *, start: str | None = None, end: str | None = None) -> str:
 
 def show_source(obj, *, start: str | None = None, end: str | None = None):
     """Display :func:`source_of` as a highlighted Python block in a notebook."""
-    from IPython.display import Markdown
-
     return Markdown(f"```python\n{source_of(obj, start=start, end=end)}```")
 
 

@@ -36,6 +36,14 @@ from pathlib import Path
 from typing import Sequence
 
 import ipywidgets as widgets
+import matplotlib
+from IPython.display import HTML, display
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+from matplotlib.ft2font import FT2Font
+from matplotlib.lines import Line2D
 
 from helpers.course.content import Flashcard, load_deck, to_html
 from helpers.paths import FLASHCARDS_DIR
@@ -154,9 +162,6 @@ def _write_atomically(path: Path, write) -> Path:
 @lru_cache(maxsize=None)
 def _font_coverage() -> tuple[str, frozenset[int]]:
     """The PDF's font (matplotlib's default sans-serif) and the code points both its regular and bold faces draw."""
-    from matplotlib import font_manager
-    from matplotlib.ft2font import FT2Font
-
     faces = [font_manager.findfont(font_manager.FontProperties(weight=w), fallback_to_default=True)
              for w in ("normal", "bold")]
     covered = frozenset.intersection(*(frozenset(FT2Font(f).get_charmap()) for f in faces))
@@ -266,9 +271,6 @@ def card_page(card: Flashcard, side: str, number: int, total: int, paper: str = 
 
     The body text artist has ``gid="card-body"`` so tests can measure it.
     """
-    from matplotlib.figure import Figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     check_choice("side", side, ("front", "back"))
     layout = PageLayout.for_paper(paper)
     fig = Figure(figsize=(layout.width, layout.height))
@@ -299,8 +301,6 @@ def card_page(card: Flashcard, side: str, number: int, total: int, paper: str = 
 
 
 def _rule(fig, x0: float, x1: float, y: float):
-    from matplotlib.lines import Line2D
-
     return Line2D([x0, x1], [y, y], transform=fig.transFigure, color="#bbbbbb", linewidth=0.8)
 
 
@@ -317,9 +317,6 @@ def write_pdf(out: str | Path, cards: Sequence[Flashcard] | None = None, paper: 
     Atomic: the pages go to a temporary file that replaces ``out`` only once every page is drawn.
     ``out`` must end in .pdf and be new or an earlier print (:func:`check_target`).
     """
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
-
     check_choice("paper", paper, tuple(PAPERS))
     cards = check_printable(cards if cards is not None else load_deck())
     out = check_target(out, "pdf")
@@ -338,9 +335,6 @@ def write_pdf(out: str | Path, cards: Sequence[Flashcard] | None = None, paper: 
 def write_html(out: str | Path, cards: Sequence[Flashcard] | None = None, paper: str = "a4",
                fronts_only: bool = False) -> Path:
     """Write an HTML print view: one card side per printed page (CSS ``@page`` + ``break-after``)."""
-    from matplotlib.figure import Figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     check_choice("paper", paper, tuple(PAPERS))
     cards = check_printable(cards if cards is not None else load_deck())
     out = check_target(out, "html")
@@ -420,8 +414,6 @@ class PrintButton(StaticFallback, widgets.VBox):
         super().__init__([self.button, self.result])
 
     def print(self) -> tuple[Path, Path]:
-        from IPython.display import HTML, display
-
         self.button.disabled = True
         self.result.clear_output()
         try:

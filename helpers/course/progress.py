@@ -44,6 +44,8 @@ import warnings
 from pathlib import Path
 from typing import Callable, Iterator
 
+from helpers.course.content import load_deck, load_quiz_bank
+
 try:  # POSIX file locks; on Windows we fall back to atomic writes without a lock
     import fcntl
 except ImportError:  # pragma: no cover
@@ -408,8 +410,6 @@ def progress_summary(*, store: ProgressStore | None = None) -> dict:
     questions last marked "got it". Cards never reviewed count in box 1. ``exercises`` holds the
     attempts and pass of every coding exercise tried so far (untried ones are absent).
     """
-    from helpers.course.content import load_deck, load_quiz_bank
-
     store = store or ProgressStore()
     data = store.load()
     bank = load_quiz_bank()

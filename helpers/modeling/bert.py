@@ -19,7 +19,7 @@ Every parameter is named exactly as in ``transformers.BertForPreTraining``
 (``bert.encoder.layer.0.attention.self.query.weight`` ...), so a state dict loads
 strictly in both directions and the course can check its model against the reference.
 
-Two things differ from the reference on purpose:
+Three things differ from the reference on purpose:
 
 * with ``labels``, the MLM head runs only at the selected positions (labels != -100),
   as Google's original code does: the vocabulary-sized matmul is the most expensive part of
@@ -39,7 +39,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.constants import IGNORE_INDEX
 from helpers.errors import _show, check_choice, check_positive_int, check_probability
+from helpers.modeling.inputs import check_inputs, check_pretraining_labels
 
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu}
 
@@ -130,7 +132,7 @@ class BertConfig:
 @dataclass
 class BertModelOutput:
     last_hidden_state: torch.Tensor          # (batch, seq, hidden)
-    pooler_output: torch.Tensor              # (batch, hidden): tanh(dense([CLS] row))
+    pooler_output: torch.Tensor | None       # (batch, hidden): tanh(dense([CLS] row)); None without a pooler
     attentions: tuple[torch.Tensor, ...] | None = None  # per layer (batch, heads, seq, seq)
 
 
@@ -144,57 +146,6 @@ class BertForPreTrainingOutput:
     mlm_labels: torch.Tensor | None = None   # (num_selected,) original ids, rows of prediction_logits
     attentions: tuple[torch.Tensor, ...] | None = None
     last_hidden_state: torch.Tensor | None = None
-
-
-# ----------------------------------------------------------------------------- input checks
-
-def _check_ids(name: str, tensor: Any, shape: torch.Size | None, high: int | None, what: str) -> None:
-    """Cheap checks that run every step: type, dtype, rank, shape, and one min/max pass."""
-    if not isinstance(tensor, torch.Tensor):
-        raise ValueError(f"{name}={_show(tensor)} is not allowed: it must be a torch.Tensor of {what}.")
-    if tensor.dtype == torch.bool or tensor.is_floating_point() or tensor.is_complex():
-        raise ValueError(f"{name} has dtype {tensor.dtype}, which is not allowed: it must be an "
-                         f"integer tensor (torch.long) of {what}.")
-    if shape is None:
-        if tensor.ndim != 2:
-            raise ValueError(f"{name} has shape {tuple(tensor.shape)}, which is not allowed: it must be "
-                             f"2-D (batch, sequence). For one sequence use {name}.unsqueeze(0).")
-        if tensor.numel() == 0:
-            raise ValueError(f"{name} has shape {tuple(tensor.shape)}, which is not allowed: it must "
-                             f"hold at least one token.")
-    elif tensor.shape != shape:
-        raise ValueError(f"{name} has shape {tuple(tensor.shape)}, which is not allowed: it must have "
-                         f"the same shape as input_ids, {tuple(shape)}.")
-    if high is not None:
-        low_value, high_value = torch.aminmax(tensor)
-        low_value, high_value = int(low_value), int(high_value)
-        if low_value < 0 or high_value >= high:
-            bad = low_value if low_value < 0 else high_value
-            raise ValueError(f"{name} contains {bad}, which is not allowed: values must be in [0, {high}) "
-                             f"({what}).")
-
-
-def check_inputs(config: BertConfig, input_ids: Any, token_type_ids: Any = None,
-                 attention_mask: Any = None) -> None:
-    """Raise a clear ``ValueError`` for inputs the model cannot take (called by every forward)."""
-    _check_ids("input_ids", input_ids, None, config.vocab_size, f"token ids below vocab_size={config.vocab_size}")
-    if input_ids.shape[1] > config.max_position_embeddings:
-        raise ValueError(f"input_ids has sequence length {input_ids.shape[1]}, which is not allowed: the "
-                         f"model has only max_position_embeddings={config.max_position_embeddings} positions.")
-    if token_type_ids is not None:
-        _check_ids("token_type_ids", token_type_ids, input_ids.shape, config.type_vocab_size,
-                   f"segment ids below type_vocab_size={config.type_vocab_size}")
-    if attention_mask is not None:
-        if not isinstance(attention_mask, torch.Tensor) or attention_mask.is_complex():
-            raise ValueError(f"attention_mask={_show(attention_mask)} is not allowed: it must be a "
-                             f"torch.Tensor with 1 for real tokens and 0 for padding.")
-        if attention_mask.shape != input_ids.shape:
-            raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}, which is not allowed: "
-                             f"it must have the same shape as input_ids, {tuple(input_ids.shape)}.")
-        if attention_mask.dtype != torch.bool and not bool(((attention_mask == 0) | (attention_mask == 1)).all()):
-            bad = attention_mask[(attention_mask != 0) & (attention_mask != 1)][0].item()
-            raise ValueError(f"attention_mask contains {bad}, which is not allowed: values must be "
-                             f"1 (real token) or 0 (padding).")
 
 
 # ----------------------------------------------------------------------------- embeddings
@@ -432,17 +383,21 @@ class BertModel(BertPreTrainedModel):
     """The encoder: embeddings → N post-LN blocks → (last_hidden_state, pooler_output).
 
     Fine-tuning heads take this module and read ``last_hidden_state`` (per-token tasks) or
-    ``pooler_output`` / the [CLS] row (whole-input tasks).
+    ``pooler_output`` / the [CLS] row (whole-input tasks). ``add_pooling_layer=False`` leaves the
+    pooler out (``pooler`` is None, and so is ``pooler_output``), as in ``transformers``: the
+    per-token heads never read it.
     """
 
-    def __init__(self, config: BertConfig):
+    def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
         super().__init__()
         if not isinstance(config, BertConfig):
             raise ValueError(f"config={_show(config)} is not allowed: it must be a helpers.modeling.bert.BertConfig.")
+        if not isinstance(add_pooling_layer, bool):
+            raise ValueError(f"add_pooling_layer={_show(add_pooling_layer)} is not allowed: it must be True or False.")
         self.config = config
         self.embeddings = BertEmbeddings(config)
         self.encoder = BertEncoder(config)
-        self.pooler = BertPooler(config)
+        self.pooler = BertPooler(config) if add_pooling_layer else None
         self.apply(self._init_weights)
 
     def forward(self, input_ids: torch.Tensor, token_type_ids: torch.Tensor | None = None,
@@ -453,22 +408,29 @@ class BertModel(BertPreTrainedModel):
         instead of the (meaningless) numbers a padded position would otherwise get."""
         if not _checked:
             check_inputs(self.config, input_ids, token_type_ids, attention_mask)
-        batch, seq_len = input_ids.shape
-        x = self.embeddings(input_ids, token_type_ids)
+        x = self.embeddings(input_ids, token_type_ids)          # word + position + segment
+        setup = self.attention_setup(x, attention_mask, output_attentions, skip_padding)
+        x = setup.to_rows(x)
+        attentions = []
+        for layer in self.encoder.layer:                        # N × (attention, feed-forward)
+            x, weights = layer(x, setup)
+            attentions.append(weights)
+        x = setup.to_grid(x)                                    # last_hidden_state
+        pooled = self.pooler(x) if self.pooler is not None else None   # [CLS] row → dense → tanh
+        return BertModelOutput(last_hidden_state=x, pooler_output=pooled,
+                               attentions=tuple(attentions) if output_attentions else None)
+
+    def attention_setup(self, x: torch.Tensor, attention_mask: torch.Tensor | None, output_attentions: bool,
+                        skip_padding: bool) -> AttentionSetup:
+        """The mask every layer adds, and (``skip_padding``) the rows of real tokens."""
+        batch, seq_len = x.shape[:2]
         setup = AttentionSetup(mask=build_attention_mask(attention_mask, self.config.is_causal, x.dtype),
                                is_causal=self.config.is_causal, output_attentions=output_attentions,
                                batch=batch, seq_len=seq_len)
         # Skip padding only if position 0 (the [CLS] row the pooler reads) is real in every row.
         if skip_padding and setup.mask is not None and bool(attention_mask[:, 0].all()):
             setup.real_rows = attention_mask.reshape(-1).nonzero().squeeze(1)
-            x = setup.to_rows(x)
-        attentions = []
-        for layer in self.encoder.layer:
-            x, weights = layer(x, setup)
-            attentions.append(weights)
-        x = setup.to_grid(x)
-        return BertModelOutput(last_hidden_state=x, pooler_output=self.pooler(x),
-                               attentions=tuple(attentions) if output_attentions else None)
+        return setup
 
 
 class BertPredictionHeadTransform(nn.Module):
@@ -538,36 +500,23 @@ class BertForPreTraining(BertPreTrainedModel):
         * ``next_sentence_label`` (batch,): 0 = B follows A, 1 = B is random.
         * ``loss`` = ``mlm_loss`` + ``nsp_loss``, each present only when its labels were given.
         """
-        config = self.config
-        check_inputs(config, input_ids, token_type_ids, attention_mask)
-        if labels is not None:
-            _check_ids("labels", labels, input_ids.shape, None, "token ids, or -100 for ignored positions")
-            selected = (labels != -100).reshape(-1).nonzero().squeeze(1)   # flat indices of MLM positions
-            mlm_labels = labels.reshape(-1)[selected]
-            if mlm_labels.numel():
-                low, high = (int(v) for v in torch.aminmax(mlm_labels))
-                if low < 0 or high >= config.vocab_size:
-                    raise ValueError(f"labels contains {low if low < 0 else high}, which is not allowed: values "
-                                     f"must be -100 (ignored) or a token id in [0, {config.vocab_size}).")
-            if attention_mask is not None and bool(((labels != -100) & (attention_mask == 0)).any()):
-                raise ValueError("labels asks for a prediction at a padding position (attention_mask=0), "
-                                 "which is not allowed: labels must be -100 wherever attention_mask is 0.")
-        if next_sentence_label is not None:
-            _check_next_sentence_label(next_sentence_label, input_ids.shape[0])
+        check_inputs(self.config, input_ids, token_type_ids, attention_mask)
+        check_pretraining_labels(self.config, input_ids, attention_mask, labels, next_sentence_label)
 
         # Training (labels given): skip padding rows, nobody reads their outputs.
-        skip_padding = labels is not None
-        out = self.bert(input_ids, token_type_ids, attention_mask, output_attentions, skip_padding, _checked=True)
+        out = self.bert(input_ids, token_type_ids, attention_mask, output_attentions,
+                        skip_padding=labels is not None, _checked=True)
         hidden = out.last_hidden_state
-        seq_relationship_logits = self.cls.seq_relationship(out.pooler_output)
+        seq_relationship_logits = self.cls.seq_relationship(out.pooler_output)   # NSP: 2 logits
 
-        mlm_loss = nsp_loss = None
+        mlm_labels = mlm_loss = nsp_loss = None
         if labels is None:
-            mlm_labels = None
-            prediction_logits = self.cls.predictions(hidden)
+            prediction_logits = self.cls.predictions(hidden)                      # (batch, seq, vocab)
         else:
             # Gather the selected rows first: the vocabulary matmul then costs num_selected rows
             # instead of batch*seq rows. The loss is identical (unselected rows were ignored anyway).
+            selected = (labels != IGNORE_INDEX).reshape(-1).nonzero().squeeze(1)
+            mlm_labels = labels.reshape(-1)[selected]
             prediction_logits = self.cls.predictions(hidden.reshape(-1, hidden.shape[-1])[selected])
             if mlm_labels.numel():
                 mlm_loss = F.cross_entropy(prediction_logits, mlm_labels)
@@ -582,19 +531,6 @@ class BertForPreTraining(BertPreTrainedModel):
             loss=loss, mlm_loss=mlm_loss, nsp_loss=nsp_loss, prediction_logits=prediction_logits,
             seq_relationship_logits=seq_relationship_logits, mlm_labels=mlm_labels,
             attentions=out.attentions, last_hidden_state=hidden)
-
-
-def _check_next_sentence_label(label: Any, batch: int) -> None:
-    if not isinstance(label, torch.Tensor) or label.dtype == torch.bool or label.is_floating_point():
-        raise ValueError(f"next_sentence_label={_show(label)} is not allowed: it must be an integer "
-                         f"tensor of shape ({batch},) with 0 (B follows A) or 1 (B is random).")
-    if label.shape != (batch,):
-        raise ValueError(f"next_sentence_label has shape {tuple(label.shape)}, which is not allowed: it "
-                         f"must have shape ({batch},), one label per sequence pair.")
-    low, high = (int(v) for v in torch.aminmax(label))
-    if low < 0 or high > 1:
-        raise ValueError(f"next_sentence_label contains {low if low < 0 else high}, which is not allowed: "
-                         f"values must be 0 (B follows A) or 1 (B is random).")
 
 
 def count_parameters(model: nn.Module, *, trainable_only: bool = False) -> int:

@@ -21,7 +21,6 @@ random weights (``from_scratch``) — the two starting points that experiment 4 
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Optional
 
@@ -32,6 +31,7 @@ from torch import nn
 from helpers.constants import IGNORE_INDEX
 from helpers.errors import check_positive_int
 from helpers.modeling.bert import BertConfig, BertModel
+from helpers.modeling.checkpoints import load_checkpoint
 
 
 
@@ -88,28 +88,6 @@ def _check_positions(name: str, positions, batch_size: int):
 
 # --------------------------------------------------------------------------- shared plumbing
 
-class _NoPooler(nn.Module):
-    """Stands in for the pooler in per-token heads: no parameters, returns ``None``."""
-
-    def forward(self, hidden: torch.Tensor) -> None:
-        return None
-
-
-def _make_encoder(config: BertConfig, add_pooling_layer: bool) -> BertModel:
-    """A ``BertModel``; without the pooler when the per-token heads ask (as Hugging Face does).
-
-    Dropping the unused pooler keeps our state dict equal to Hugging Face's
-    ``BertForTokenClassification`` / ``BertForQuestionAnswering`` (built with
-    ``add_pooling_layer=False``), so weights move between the two with strict loading.
-    """
-    if "add_pooling_layer" in inspect.signature(BertModel.__init__).parameters:
-        return BertModel(config, add_pooling_layer=add_pooling_layer)
-    encoder = BertModel(config)
-    if not add_pooling_layer:
-        encoder.pooler = _NoPooler()
-    return encoder
-
-
 class _HeadModel(nn.Module):
     """Common construction for the three heads. Subclasses set ``uses_pooler`` and ``_build_head``."""
 
@@ -119,7 +97,9 @@ class _HeadModel(nn.Module):
         super().__init__()
         self.config = config
         self.num_labels = check_positive_int("num_labels", num_labels, minimum=self._min_labels)
-        self.bert = _make_encoder(config, add_pooling_layer=self.uses_pooler)
+        # Per-token heads build the encoder without the pooler they never read, as Hugging Face does,
+        # so the state dicts match transformers' BertForTokenClassification / BertForQuestionAnswering.
+        self.bert = BertModel(config, add_pooling_layer=self.uses_pooler)
         self._build_head()
         self.init_head_weights(seed=0)
 
@@ -180,8 +160,6 @@ class _HeadModel(nn.Module):
     @classmethod
     def from_checkpoint(cls, path, num_labels: int, *, seed: int = 0):
         """A head on the encoder of a pre-training checkpoint file (see ``helpers.training.pretraining``)."""
-        from helpers.modeling.checkpoints import load_checkpoint
-
         loaded = load_checkpoint(path)
         model = loaded[0] if isinstance(loaded, tuple) else getattr(loaded, "model", loaded)
         return cls.from_pretrained_encoder(model, num_labels, seed=seed)

@@ -26,6 +26,8 @@ import random
 import re
 from pathlib import Path
 
+from pydoc_data.topics import topics as python_help_topics
+
 from helpers.text import world
 from helpers.errors import check_positive_int
 
@@ -377,12 +379,10 @@ def python_reference_corpus() -> list[list[str]]:
     Each help topic of ``pydoc_data.topics`` becomes a document; code blocks are dropped and
     prose paragraphs are split into sentences with a simple regex. Real English, about 70k
     tokens: small, but enough to see the same pre-training code run on real text."""
-    from pydoc_data.topics import topics
-
     documents = []
-    for name in sorted(topics):
+    for name in sorted(python_help_topics):
         sentences = []
-        for paragraph in _prose_paragraphs(topics[name]):
+        for paragraph in _prose_paragraphs(python_help_topics[name]):
             for sentence in _SENTENCE_END.split(paragraph):
                 sentence = sentence.strip()
                 if len(sentence.split()) >= 4 and sentence[-1] in ".!?:":

@@ -1,12 +1,15 @@
 """helpers.training.precision: the fp32 / bf16 switch the training loop uses."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
-from helpers.modeling.bert import BertConfig, BertForPreTraining
+from helpers.constants import IGNORE_INDEX
 from helpers.training import precision
 from helpers.training.precision import autocast_context, cpu_bf16_support
+from helpers.training.pretraining import PRESETS, pretrain
 
 
 def test_fp32_changes_nothing():
@@ -62,17 +65,13 @@ def test_cpu_detection_reads_the_flags(tmp_path, monkeypatch):
     cpu_bf16_support.cache_clear()
 
 
-def test_a_bf16_training_step_stays_close_to_fp32(monkeypatch):
+def test_a_bf16_training_step_stays_close_to_fp32(monkeypatch, tiny_model):
     # bfloat16 autocast runs on every CPU (slowly without AMX / AVX512-BF16): the maths is checked anywhere.
     monkeypatch.setattr(precision, "cpu_bf16_support", lambda: "AMX")
-    config = BertConfig(vocab_size=50, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                        intermediate_size=64, max_position_embeddings=16, hidden_dropout_prob=0.0,
-                        attention_probs_dropout_prob=0.0)
+    model = tiny_model.train()   # no dropout in the tiny config: train mode changes nothing but the mode
     g = torch.Generator().manual_seed(0)
-    ids = torch.randint(5, 50, (4, 16), generator=g)
-    labels = torch.where(torch.rand(4, 16, generator=g) < 0.3, ids, torch.full_like(ids, -100))
-    torch.manual_seed(0)
-    model = BertForPreTraining(config)
+    ids = torch.randint(5, model.config.vocab_size, (4, 16), generator=g)
+    labels = torch.where(torch.rand(4, 16, generator=g) < 0.3, ids, torch.full_like(ids, IGNORE_INDEX))
     with autocast_context("fp32", "cpu"):
         full = model(ids, labels=labels).loss
     with autocast_context("bf16", "cpu"):
@@ -85,10 +84,6 @@ def test_a_bf16_training_step_stays_close_to_fp32(monkeypatch):
 def test_a_bf16_pre_training_run_stays_close_to_fp32():
     """The loop's switch end to end: same data and seed, the loss curves agree to a few percent (on a
     CPU without fast bfloat16 the switch is refused with a clear error instead)."""
-    import dataclasses
-
-    from helpers.training.pretraining import PRESETS, pretrain
-
     config = dataclasses.replace(PRESETS["tiny"], num_documents=120, steps=20, eval_size=32)
     fp32 = pretrain(config, progress=False)
     if cpu_bf16_support() is None:

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 
 transformers = pytest.importorskip("transformers")
 
-from helpers.modeling.bert import BertConfig, BertForPreTraining, BertModel, check_inputs  # noqa: E402
+from helpers.modeling.bert import BertConfig, BertForPreTraining, BertModel  # noqa: E402
+from helpers.modeling.inputs import check_inputs  # noqa: E402
 
 TINY = dict(vocab_size=60, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
             intermediate_size=64, max_position_embeddings=24)
@@ -300,6 +301,13 @@ def _ids(*shape):
     (dict(input_ids=torch.tensor([[2, 60, 3]])), r"input_ids contains 60.*\[0, 60\)"),
     (dict(input_ids=torch.tensor([[2, -1, 3]])), r"input_ids contains -1"),
     (dict(input_ids=_ids(2, 5).float()), r"input_ids has dtype torch.float32"),
+    (dict(input_ids=_ids(2, 5).to(torch.uint8)), r"input_ids has dtype torch.uint8, which is not allowed: it must "
+                                                 r"be torch.long \(int64\) or torch.int32"),
+    (dict(input_ids=_ids(2, 5).to(torch.int16)), r"input_ids has dtype torch.int16.*\.long\(\)"),
+    (dict(input_ids=_ids(2, 5) > 30), r"input_ids has dtype torch.bool"),
+    (dict(input_ids=_ids(2, 5), token_type_ids=torch.zeros(2, 5, dtype=torch.uint8)), r"token_type_ids has dtype torch.uint8"),
+    (dict(input_ids=_ids(2, 5), labels=torch.full((2, 5), -100, dtype=torch.int32)), r"labels has dtype torch.int32.*torch.long"),
+    (dict(input_ids=_ids(2, 5), next_sentence_label=torch.tensor([0, 1], dtype=torch.int32)), r"next_sentence_label="),
     (dict(input_ids=_ids(5)), r"input_ids has shape \(5,\).*2-D"),
     (dict(input_ids=[[2, 5, 3]]), r"input_ids=.*torch.Tensor"),
     (dict(input_ids=_ids(2, 5), token_type_ids=torch.full((2, 5), 2)), r"token_type_ids contains 2.*\[0, 2\)"),
@@ -325,3 +333,38 @@ def test_check_inputs_accepts_good_input():
     check_inputs(config, _ids(2, 24), torch.ones(2, 24, dtype=torch.long), torch.ones(2, 24, dtype=torch.bool))
     with pytest.raises(ValueError, match="config="):
         BertModel(TINY)
+
+
+def test_int32_ids_are_accepted_and_give_the_same_output(small):
+    ids = _ids(2, 9)
+    with torch.no_grad():
+        as_long = small(ids, token_type_ids=torch.zeros_like(ids))
+        as_int32 = small(ids.int(), token_type_ids=torch.zeros_like(ids).int())
+    assert torch.equal(as_long.prediction_logits, as_int32.prediction_logits)
+
+
+# ------------------------------------------------------------------ add_pooling_layer
+
+def test_without_pooling_layer_there_is_no_pooler_and_no_pooler_output():
+    torch.manual_seed(0)
+    encoder = BertModel(BertConfig(**TINY), add_pooling_layer=False).eval()
+    assert encoder.pooler is None
+    assert not any(name.startswith("pooler.") for name in encoder.state_dict())
+    out = encoder(_ids(2, 7))
+    assert out.pooler_output is None and out.last_hidden_state.shape == (2, 7, 32)
+    assert BertModel(BertConfig(**TINY)).pooler is not None     # the default keeps it, as in transformers
+    with pytest.raises(ValueError, match="add_pooling_layer"):
+        BertModel(BertConfig(**TINY), add_pooling_layer="no")
+
+
+def test_without_pooling_layer_loads_strictly_into_transformers_and_matches():
+    torch.manual_seed(2)
+    ours = BertModel(BertConfig(**TINY), add_pooling_layer=False).eval()
+    hf_config = transformers.BertConfig(**ours.config.to_transformers_config(), attn_implementation="eager")
+    theirs = transformers.BertModel(hf_config, add_pooling_layer=False).eval()
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    ids = _ids(2, 7)
+    with torch.no_grad():
+        a, b = ours(ids), theirs(input_ids=ids)
+    assert b.pooler_output is None
+    assert (a.last_hidden_state - b.last_hidden_state).abs().max() <= TOL

@@ -7,10 +7,8 @@ import os
 import pytest
 import torch
 
-from helpers.modeling.bert import BertConfig, BertForPreTraining
 from helpers.modeling.checkpoints import load_checkpoint, read_checkpoint_metadata, save_checkpoint
 from helpers.text import corpus
-from helpers.text.tokenizer import WordPieceTokenizer
 from helpers.training.cli import split_held_out
 from helpers.training import cli, pretraining
 
@@ -174,18 +172,19 @@ def test_argparse_errors_are_one_line_too(capsys, tmp_path):
     one_line(capsys.readouterr().err, "argument --steps: invalid int value: 'many'")
 
 
-def _fake_checkpoint(path, mlm_accuracy, nsp_accuracy):
-    tokenizer = WordPieceTokenizer.from_corpus(["a small dog .", "a big cat ."] * 3, vocab_size=40, min_freq=1)
-    model = BertForPreTraining(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=8, num_hidden_layers=1,
-                                          num_attention_heads=2, intermediate_size=16, max_position_embeddings=16))
-    return save_checkpoint(path, model, tokenizer, {
-        "metrics": {"mlm_accuracy": mlm_accuracy, "nsp_accuracy": nsp_accuracy}, "steps": 7000,
-        "settings": {"nsp": True}, "command": "python -m helpers.pretrain --preset course"})
+@pytest.fixture
+def fake_checkpoint(story_tokenizer, tiny_model):
+    """Save the tiny model as a checkpoint that claims the given held-out accuracies."""
+    def save(path, mlm_accuracy, nsp_accuracy):
+        return save_checkpoint(path, tiny_model, story_tokenizer, {
+            "metrics": {"mlm_accuracy": mlm_accuracy, "nsp_accuracy": nsp_accuracy}, "steps": 7000,
+            "settings": {"nsp": True}, "command": "python -m helpers.pretrain --preset course"})
+    return save
 
 
-def test_zero_steps_writes_nothing(capsys, tmp_path):
+def test_zero_steps_writes_nothing(capsys, tmp_path, fake_checkpoint):
     """--time-budget 0.001 used to train 0 steps, exit 0 and replace a trained checkpoint with an untrained one."""
-    good = _fake_checkpoint(tmp_path / "good.pt", 0.1, 0.5)
+    good = fake_checkpoint(tmp_path / "good.pt", 0.1, 0.5)
     before = good.read_bytes()
     status, _, err = run(capsys, "--out", good, "--time-budget", "0.001")
     assert status == 1
@@ -195,8 +194,8 @@ def test_zero_steps_writes_nothing(capsys, tmp_path):
     assert status == 1 and not (tmp_path / "new.pt").exists()
 
 
-def test_a_better_checkpoint_is_not_replaced_without_force(capsys, tmp_path):
-    better = _fake_checkpoint(tmp_path / "course.pt", 0.95, 0.99)
+def test_a_better_checkpoint_is_not_replaced_without_force(capsys, tmp_path, fake_checkpoint):
+    better = fake_checkpoint(tmp_path / "course.pt", 0.95, 0.99)
     before = better.read_bytes()
     status, _, err = run(capsys, "--out", better)
     assert status == 1
@@ -206,5 +205,5 @@ def test_a_better_checkpoint_is_not_replaced_without_force(capsys, tmp_path):
     status, _, _ = run(capsys, "--out", better, "--force")
     assert status == 0 and read_checkpoint_metadata(better)["steps"] == 2
     # a worse checkpoint there is simply replaced
-    worse = _fake_checkpoint(tmp_path / "worse.pt", 0.0, 0.0)
+    worse = fake_checkpoint(tmp_path / "worse.pt", 0.0, 0.0)
     assert run(capsys, "--out", worse)[0] == 0 and read_checkpoint_metadata(worse)["steps"] == 2

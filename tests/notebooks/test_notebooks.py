@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]*_*.py"))
 IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))

@@ -5,9 +5,8 @@ from collections import Counter
 
 import pytest
 
-from helpers.text import corpus
-
-from helpers.text import world
+from helpers.text import corpus, world
+from helpers.training.pretraining import corpus_hash
 
 
 @pytest.fixture(scope="module")
@@ -218,3 +217,26 @@ def test_reader_accepts_a_utf8_byte_order_mark(tmp_path):
     path = tmp_path / "bom.txt"
     path.write_bytes("\ufeffone.\n\ntwo.\n".encode("utf-8"))
     assert corpus.read_pretraining_text(path) == [["one."], ["two."]]
+
+
+# The SHA-256 (helpers.training.pretraining.corpus_hash) of make_storybook(20000, seed=0) for each
+# CORPUS_VERSION. A change to the generator's output must bump the version (and retrain the shipped
+# checkpoints, which record the version and this hash), then add the new hash here.
+STORYBOOK_SHA256 = {
+    "storybook-3": "4d15f8f1c692c6b6ca80e8021aebf4c40db099f59fa1117c0c3ab03772895a1a",
+}
+
+
+def test_the_storybook_text_of_the_current_version_is_pinned():
+    assert corpus.CORPUS_VERSION in STORYBOOK_SHA256, (
+        f"CORPUS_VERSION={corpus.CORPUS_VERSION!r} has no pinned hash: add it to STORYBOOK_SHA256")
+    documents = corpus.make_storybook(20_000, seed=0)
+    assert corpus_hash(documents) == STORYBOOK_SHA256[corpus.CORPUS_VERSION], (
+        "the storybook text changed without a version bump: bump CORPUS_VERSION in helpers/text/corpus.py")
+
+
+def test_the_corpus_hash_sees_a_one_character_change():
+    documents = corpus.make_storybook(20, seed=0)
+    changed = [list(doc) for doc in documents]
+    changed[-1][-1] = changed[-1][-1].replace(".", "!", 1)
+    assert changed != documents and corpus_hash(changed) != corpus_hash(documents)

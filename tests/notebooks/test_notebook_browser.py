@@ -15,7 +15,7 @@ from browser import chromium_page, jupyter_lab, notebook_errors, open_notebook, 
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FIRST = ROOT / "notebooks" / "00_start_here.ipynb"
 
 
