@@ -36,6 +36,7 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("pretrain() was called: the mistake was not caught before training")
     monkeypatch.setattr(pretraining, "pretrain", refuse)
+    monkeypatch.setattr(cli, "pretrain", refuse)  # the name the command line actually calls
 
 
 @pytest.fixture
@@ -207,3 +208,74 @@ def test_a_better_checkpoint_is_not_replaced_without_force(capsys, tmp_path, fak
     # a worse checkpoint there is simply replaced
     worse = fake_checkpoint(tmp_path / "worse.pt", 0.0, 0.0)
     assert run(capsys, "--out", worse)[0] == 0 and read_checkpoint_metadata(worse)["steps"] == 2
+
+
+def interrupt_after(steps: int, monkeypatch):
+    """Make the command's training raise KeyboardInterrupt (as Ctrl-C does) during step ``steps + 1``."""
+    real = cli.pretrain
+
+    def pretrain_then_ctrl_c(*args, **kwargs):
+        calls = []
+
+        def mask_fn(input_ids, special_tokens_mask, *, vocab_size, mask_token_id, generator):
+            calls.append(1)
+            if len(calls) > steps:
+                raise KeyboardInterrupt
+            masked = pretraining.mask_tokens(input_ids, special_tokens_mask, vocab_size=vocab_size,
+                                             mask_token_id=mask_token_id, generator=generator)
+            return masked.input_ids, masked.labels
+        return real(*args, mask_fn=mask_fn, **kwargs)
+    monkeypatch.setattr(cli, "pretrain", pretrain_then_ctrl_c)
+
+
+def test_ctrl_c_saves_what_was_trained_and_resume_counts_on(capsys, tmp_path, monkeypatch):
+    out = tmp_path / "run.pt"
+    interrupt_after(5, monkeypatch)
+    status, stdout, err = run(capsys, "--steps", "50", "--out", out)
+    assert status == 130, (stdout, err)
+    assert "interrupted (Ctrl-C) after step 5 of 50" in err and "--resume" in err
+    meta = load_checkpoint(out).metadata
+    assert meta["interrupted"] and meta["steps"] == 5 and "optimizer_state" in meta
+    monkeypatch.undo()
+    resumed = tmp_path / "more.pt"
+    status, stdout, err = run(capsys, "--resume", out, "--steps", "9", "--out", resumed)
+    assert status == 0, err
+    again = load_checkpoint(resumed)
+    assert again.metadata["steps"] == 9 and again.metadata["resumed_from"]["steps"] == 5
+    assert again.metadata["history"]["train"]["step"] == [6, 7, 8, 9]
+    assert again.tokenizer.vocab == load_checkpoint(out).tokenizer.vocab  # the same vocabulary, not a new one
+
+
+def test_ctrl_c_never_replaces_a_finished_checkpoint(capsys, tmp_path, monkeypatch):
+    out = tmp_path / "done.pt"
+    assert run(capsys, "--out", out)[0] == 0
+    before = out.read_bytes()
+    interrupt_after(1, monkeypatch)
+    status, _, err = run(capsys, "--steps", "50", "--out", out)
+    assert status == 130 and out.read_bytes() == before
+    assert load_checkpoint(tmp_path / "done.interrupted.pt").metadata["interrupted"]
+
+
+def test_resume_needs_more_steps_than_the_checkpoint_has(capsys, tmp_path):
+    out = tmp_path / "r.pt"
+    assert run(capsys, "--out", out)[0] == 0
+    status, _, err = run(capsys, "--resume", out, "--steps", "2", "--out", tmp_path / "r2.pt")
+    assert status == 2
+    one_line(err, "--steps=2 is not allowed with --resume")
+
+
+def test_held_out_text_comes_from_the_users_own_corpus(capsys, tmp_path, text_corpus, monkeypatch):
+    """A run on your own text measures on your own text (every tenth document held out), not storybook."""
+    seen = {}
+    real = cli.pretrain
+
+    def spy(config, *, documents, eval_documents, **kwargs):
+        seen.update(documents=documents, eval_documents=eval_documents)
+        return real(config, documents=documents, eval_documents=eval_documents, **kwargs)
+    monkeypatch.setattr(cli, "pretrain", spy)
+    status, _, err = run(capsys, "--corpus", text_corpus, "--batch-size", "8", "--out", tmp_path / "mine.pt")
+    assert status == 0, err
+    documents = corpus.read_pretraining_text(text_corpus)
+    assert seen["eval_documents"] == documents[9::10]
+    assert all(d not in seen["documents"] for d in seen["eval_documents"])
+    assert len(seen["documents"]) + len(seen["eval_documents"]) == len(documents)
