@@ -52,8 +52,9 @@ CHECKPOINT = course_checkpoint_path()
 # ## Pre-training live
 #
 # The "live" preset is a 2-layer, 128-wide BERT on 6,000 storybook documents, with pairs of up to 48
-# tokens, trained for 2,000 steps of 32 pairs: about a minute and a quarter on a 2-core laptop. Its
-# targets are held-out MLM accuracy of at least 60% and NSP accuracy of at least 70%. Will it get there?
+# tokens, trained for 2,000 steps of 32 pairs: about a minute and a quarter on a 2-core laptop. The
+# course's targets for it are held-out MLM accuracy of at least 60% and NSP accuracy of at least 70%
+# (measured on 512 pairs from stories it never saw). Will it get there?
 
 # %%
 from helpers.course.quiz import compare_prediction, predict_first
@@ -88,9 +89,16 @@ compare_prediction("predict-live-pretraining", f"MLM {live.final['mlm_accuracy']
 #   hundred steps, and the MLM accuracy climbs with it.
 # - Accuracy at **kept** positions rises first: when the answer is visible in the input, copying it is
 #   the easiest thing to learn. Accuracy at `[MASK]` and at **random** positions needs context.
-# - The **NSP loss** sits near log 2 ≈ 0.69 (a coin flip) for the first stretch of training and only
-#   then starts to fall: the model learns NSP once MLM has given it useful representations of the
-#   sentences. That is why a short run shows NSP at chance.
+# - The **NSP loss** sits near log 2 ≈ 0.69 (a coin flip) for the first stretch of training, then falls
+#   a little and levels off: NSP accuracy climbs to about two pairs in three within the first several
+#   hundred steps and then hardly moves for the rest of the run, while MLM keeps improving.
+#
+# So MLM clears its target and NSP ends close to its 70% target, and depending on your machine (the
+# number of CPU threads changes the last digits of every sum, and so the exact curve) it may end just
+# above or just below it. We tried to lift it within the same minute (more heads, more layers, other
+# learning rates and batch sizes; `helpers.training.pretraining.PRESETS["live"]` records the numbers)
+# and nothing moved that plateau. What does move it is more training, as the course checkpoint's own
+# record shows below: its NSP stayed near 75% for thousands of steps, then jumped.
 #
 # ### Why we now load a checkpoint
 #
@@ -114,6 +122,26 @@ print(f"steps: {meta['steps']}, pre-training time: {meta['seconds'] / 60:.1f} mi
       f"parameters: {meta['num_parameters']:,}")
 for key in ("mlm_accuracy", "mlm_accuracy_masked", "mlm_accuracy_random", "mlm_accuracy_kept", "nsp_accuracy"):
     print(f"  held-out {key:20s} {meta['metrics'][key]:.1%}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.course.plots import plot_training_curves
+
+recorded = meta["history"]["eval"]  # the course run's held-out curve, stored in the checkpoint
+fig = plot_training_curves({"course checkpoint (4 layers, 7,000 steps)": recorded["nsp_accuracy"]},
+                           steps=recorded["step"], ylabel="held-out NSP accuracy",
+                           title="NSP learns late: the course run's curve, and your live run's")
+fig.axes[0].plot(live.history["eval"]["step"], live.history["eval"]["nsp_accuracy"], linewidth=2,
+                 label="your live run (2 layers, 2,000 steps)")
+fig.axes[0].axhline(0.7, color="grey", linestyle=":", label="the live run's 70% target")
+fig.axes[0].legend()
+
+# %% [markdown]
+# The course run, with twice the layers, reached about 70% NSP accuracy about as early as your live run
+# did (by step 750), then sat near 75% until step 4,500, then climbed to about 90% within a thousand
+# steps. NSP is
+# learnt late, after MLM has built representations of what a segment is about. Your live run stops well
+# before that climb could begin.
 
 # %% [markdown]
 # ## Filling in blanks
