@@ -32,9 +32,9 @@
 # | **1. Why not next-token prediction?** | draw causal and bidirectional attention masks; watch a bidirectional model "learn" next-token prediction by copying |
 # | **2. Masked language modelling** | mask sentences yourself and write the masking in code; check the 80/10/10 mix; see why the loss is computed at selected positions only; measure what always-[MASK] breaks, on held-out text and after fine-tuning |
 # | **3. Next sentence prediction** | build sentence pairs; read the `[CLS] A [SEP] B [SEP]` layout and its segment ids; see the three embeddings add up; meet the NSP head on [CLS] |
-# | **4. Pre-training** | pre-train MLM + NSP live, the whole preset; fill in blanks; look at attention and at the word embeddings; measure what pre-training costs |
+# | **4. Pre-training** | pre-train MLM + NSP live, the whole preset; fill in blanks; look at attention and at the word embeddings |
 # | **4b. Sentence objectives** | NSP, SOP (ALBERT) or none: what each sentence head learns, and what each gives after fine-tuning on pair tasks |
-# | **4c. BERT at real scale** | our small model beside BERT-base and BERT-large: corpus, size, schedule, hardware, FLOPs; contextual vectors |
+# | **4c. BERT at real scale** | our small model beside BERT-base and BERT-large: corpus, size, schedule, hardware, FLOPs; what pre-training costs next to fine-tuning; contextual vectors |
 # | **5. Fine-tuning heads** | one encoder, several heads, several tasks; frozen versus end to end; pre-trained versus from scratch with few labels |
 # | **5b. Sub-words in fine-tuning** | word labels on word pieces, answer spans from character offsets, truncation, decoding the best span |
 # | **6. Self-check** | six open questions, the pick-the-head exercise and a scored quiz |

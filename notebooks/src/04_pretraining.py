@@ -13,7 +13,6 @@
 # - **Fill in blanks** with the pre-trained model (MLM at work).
 # - Draw an **attention heat-map**: where each position looks.
 # - **Project the word embeddings** to 2-D and see that words of a kind cluster, learnt from text alone.
-# - **Measure the cost** of pre-training next to one fine-tuning run.
 
 # %%
 import torch
@@ -280,48 +279,6 @@ fig = plot_embedding_projection(word_vectors(untrained), words, word_kinds,
 # subject of notebook 4b.
 
 # %% [markdown]
-# ## What pre-training costs
-#
-# "The cost of training BERT" almost always means **pre-training**. Fine-tuning is a different, much
-# smaller budget. Let us measure both for our model: the checkpoint's metadata records its pre-training
-# time; we run one typical fine-tuning job (sentiment, 128 labeled examples, 100 steps) and count the
-# model FLOPs of each (`helpers.experiments.training_flops`: about 6 × parameters × tokens, plus
-# attention).
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-from helpers.experiments import get_task, pretraining_cost
-from helpers.training.finetuning import build_model, finetune
-from helpers.text.tasks import subsample
-
-sentiment = get_task("sentiment")
-run = finetune(build_model(sentiment, model, seed=0), sentiment, tokenizer=tokenizer,
-               train_examples=subsample(sentiment, 128, seed=0), steps=100, eval_examples=[], seed=0)
-cost = pretraining_cost(CHECKPOINT, run)
-pre, fine = cost["pretraining"], cost["finetuning"]
-print(f"{'':14s}{'seconds':>10s}{'model FLOPs':>14s}")
-print(f"{'pre-training':14s}{pre['seconds']:10.0f}{pre['flops']:14.2e}")
-print(f"{'fine-tuning':14s}{fine['seconds']:10.1f}{fine['flops']:14.2e}")
-print(f"pre-training costs {cost['ratio_seconds']:.0f}x the time and {cost['ratio_flops']:.0f}x the FLOPs "
-      "of one fine-tuning run")
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-from helpers.course.plots import plot_bars
-
-fig = plot_bars({"pre-training (once)": pre["flops"], "fine-tuning (per task)": fine["flops"]},
-                title="Model FLOPs: pre-training versus one fine-tuning run (log scale)",
-                ylabel="model FLOPs", xlabel="stage of the workflow")
-fig.axes[0].set_yscale("log")
-
-# %% [markdown]
-# At full scale the gap is the same story, only bigger: the BERT paper pre-trained BERT-base for four
-# days on 4 Cloud TPUs (16 TPU chips; Appendix A.2), while every fine-tuning result in the paper "can be
-# replicated in at most 1 hour on a single Cloud TPU, or a few hours on a GPU" (Section 3.2). That is
-# why pre-training is done **once per model release** by whoever can afford it, and fine-tuning is
-# done **many times**, by everyone, for each task. Notebook 4c puts the two scales side by side.
-
-# %% [markdown]
 # ## Check yourself
 
 # %%
@@ -339,7 +296,7 @@ quiz("workflow", kind="multiple_choice")
 #   patterns, and its word embeddings group words by kind, all learnt without labels.
 # - A 2-layer model reaches its targets in 2,000 steps on a laptop; NSP starts to learn only after MLM
 #   has given it useful sentence representations.
-# - Pre-training is the expensive stage, done once; one fine-tuning run costs a small fraction of it.
+# - Pre-training is the expensive stage, done once (notebook 4c measures by how much).
 #
 # **Next:** [4b. Sentence objectives: NSP, SOP or none](04b_sentence_objectives.ipynb): what each sentence
 # head learns, and whether it helps after fine-tuning.

@@ -14,6 +14,7 @@
 # - **Measure our side** from the checkpoint itself: parameters counted from the loaded model, tokens
 #   seen, minutes and model FLOPs from its metadata.
 # - **Compute** BERT-base's and BERT-large's training FLOPs with the same formula, and the ratio.
+# - **Measure the cost** of our pre-training next to one fine-tuning run of ours.
 # - See what all that compute produces: **contextual vectors**, the same word getting a different
 #   output vector in every sentence while its input embedding stays one.
 
@@ -139,6 +140,48 @@ fig = plot_log_panels({"parameters": {n: rows[n][0] for n in names},
 #   replicated in at most 1 hour on a single Cloud TPU, or a few hours on a GPU" (Section 3.2), against
 #   four days on 16 or 64 chips for pre-training. That gap is the whole case for pre-training once and
 #   fine-tuning many times.
+
+# %% [markdown]
+# ## What pre-training costs
+#
+# "The cost of training BERT" almost always means **pre-training**. Fine-tuning is a different, much
+# smaller budget. Let us measure both for our model: the checkpoint's metadata records its pre-training
+# time; we run one typical fine-tuning job (sentiment, 128 labeled examples, 100 steps) and count the
+# model FLOPs of each (`helpers.experiments.training_flops`: about 6 × parameters × tokens, plus
+# attention).
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.experiments import get_task, pretraining_cost
+from helpers.training.finetuning import build_model, finetune
+from helpers.text.tasks import subsample
+
+sentiment = get_task("sentiment")
+run = finetune(build_model(sentiment, model, seed=0), sentiment, tokenizer=tokenizer,
+               train_examples=subsample(sentiment, 128, seed=0), steps=100, eval_examples=[], seed=0)
+cost = pretraining_cost(course_checkpoint_path(), run)
+pre, fine = cost["pretraining"], cost["finetuning"]
+print(f"{'':14s}{'seconds':>10s}{'model FLOPs':>14s}")
+print(f"{'pre-training':14s}{pre['seconds']:10.0f}{pre['flops']:14.2e}")
+print(f"{'fine-tuning':14s}{fine['seconds']:10.1f}{fine['flops']:14.2e}")
+print(f"pre-training costs {cost['ratio_seconds']:.0f}x the time and {cost['ratio_flops']:.0f}x the FLOPs "
+      "of one fine-tuning run")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.course.plots import plot_bars
+
+fig = plot_bars({"pre-training (once)": pre["flops"], "fine-tuning (per task)": fine["flops"]},
+                title="Model FLOPs: pre-training versus one fine-tuning run (log scale)",
+                ylabel="model FLOPs", xlabel="stage of the workflow")
+fig.axes[0].set_yscale("log")
+
+# %% [markdown]
+# At full scale the gap is the same story, only bigger: the BERT paper pre-trained BERT-base for four
+# days on 4 Cloud TPUs (16 TPU chips; Appendix A.2), while every fine-tuning result in the paper "can be
+# replicated in at most 1 hour on a single Cloud TPU, or a few hours on a GPU" (Section 3.2). That is
+# why pre-training is done **once per model release** by whoever can afford it, and fine-tuning is
+# done **many times**, by everyone, for each task. The table above puts the two scales side by side.
 
 # %% [markdown]
 # ## What the compute buys: contextual vectors
