@@ -1,7 +1,7 @@
-# Notebook 4c of "BERT, part two". Built into notebooks/04c_bert_at_real_scale.ipynb by scripts/build_notebooks.py.
+# Notebook 4d of "BERT, part two". Built into notebooks/04d_bert_at_real_scale.ipynb by scripts/build_notebooks.py.
 
 # %% [markdown]
-# # 4c. BERT at real scale
+# # 4d. BERT at real scale
 #
 # Our course checkpoint was pre-trained in about ten minutes on a laptop CPU. The BERT models that
 # changed the field took days on racks of TPU chips. Same architecture, same objectives: how far apart
@@ -67,16 +67,16 @@ settings = meta["settings"]
 
 # %%
 ours = {
-    "layers": settings["model"]["num_hidden_layers"], "hidden": settings["model"]["hidden_size"],
-    "heads": settings["model"]["num_attention_heads"], "vocabulary": tokenizer.vocab_size,
+    "layers": course.config["num_hidden_layers"], "hidden": course.config["hidden_size"],
+    "heads": course.config["num_attention_heads"], "vocabulary": tokenizer.vocab_size,
     "parameters": count_parameters(model), "steps": meta["steps"], "batch": settings["batch_size"],
     "max_length": settings["max_length"], "tokens": meta["tokens_seen"], "positions": meta["positions_processed"],
     "minutes": meta["seconds"] / 60,
 }
 for key, value in ours.items():
     print(f"{key:11s} {value:,.1f}" if isinstance(value, float) else f"{key:11s} {value:,}")
-print(f"corpus      {settings['num_documents']:,} storybook documents, {settings['num_pairs']:,} NSP pairs, "
-      f"{settings['epochs']:.1f} passes")
+print(f"corpus      {settings['num_documents']:,} storybook documents, {meta['epochs']:.1f} passes "
+      "(each pass cuts fresh NSP pairs)")
 
 # %% [markdown]
 # `tokens` counts real tokens; `positions` also counts the padding of each batch, which the model
