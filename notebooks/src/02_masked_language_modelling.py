@@ -442,7 +442,7 @@ compare_prediction("predict-mask-mix-downstream", "; ".join(
 # Fine-tuned, the two are within half a point (always-`[MASK]` slightly ahead on MNLI, as on our
 # sentiment); the largest gap is in the feature-based column, as in ours. Our gaps are larger than the
 # paper's: our model is about 100 times smaller than BERT-base and saw about 4,000 times fewer tokens
-# (notebook 4d counts them), and our heads see 128 labeled examples where the paper's saw the full
+# (notebook 4e counts them), and our heads see 128 labeled examples where the paper's saw the full
 # datasets. So the case for 80/10/10 is a measured one: it matters most wherever the pre-trained
 # representations are used as they are.
 #

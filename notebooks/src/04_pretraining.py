@@ -45,7 +45,7 @@ CHECKPOINT = course_checkpoint_path()
 # (BERT paper, Appendix A.2) each masking came back about four times. Dynamic masking is RoBERTa's
 # change (Liu et al., 2019, Section 4.1, Table 1), which found it comparable or slightly better. It
 # matters most for a small corpus read many times, like ours: a fixed masking would let the model meet
-# the same blanks again and again. Notebook 4d sets our run beside BERT's at full scale.
+# the same blanks again and again. Notebook 4e sets our run beside BERT's at full scale.
 
 # %% [markdown]
 # ## Pre-training live
@@ -296,7 +296,7 @@ quiz("workflow", kind="multiple_choice")
 #   patterns, and its word embeddings group words by kind, all learnt without labels.
 # - A 2-layer model reaches its targets in 2,000 steps on a laptop; NSP starts to learn only after MLM
 #   has given it useful sentence representations.
-# - Pre-training is the expensive stage, done once (notebook 4d measures by how much).
+# - Pre-training is the expensive stage, done once (notebook 4e measures by how much).
 #
 # **Next:** [4b. Sentence objectives: NSP, SOP or none](04b_sentence_objectives.ipynb): what each sentence
 # head learns, and whether it helps after fine-tuning.

@@ -14,8 +14,8 @@
 #   and see how its pairs differ from NSP's.
 # - **Look inside each sentence head**: how often it is right on true next segments, on random segments
 #   about another topic, about the same topic, and on swapped segments.
-# - Set the result beside ALBERT's own measurement (Table 5). Notebook 4c then fine-tunes the three
-#   encoders, to see whether any of this matters after fine-tuning.
+# - Set the result beside ALBERT's own measurement (Table 5). Notebooks 4c and 4d then fine-tune the
+#   three encoders, to see whether any of this matters after fine-tuning.
 
 # %%
 import torch
@@ -159,5 +159,5 @@ quiz("sentence_objectives", kind="multiple_choice")
 # - At scale ALBERT measured the same asymmetry (Table 5): NSP training gave a coin flip on sentence
 #   order, SOP training 86.5%.
 #
-# **Next:** [4c. Sentence objectives after fine-tuning](04c_sentence_objectives_downstream.ipynb): do the
-# three encoders differ once they are fine-tuned on tasks that read a pair of texts?
+# **Next:** [4c. Sentence objectives after fine-tuning: paraphrase](04c_objectives_and_paraphrase.ipynb):
+# do the three encoders differ once they are fine-tuned on a task that reads a pair of texts?

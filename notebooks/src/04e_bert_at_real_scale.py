@@ -1,7 +1,7 @@
-# Notebook 4d of "BERT, part two". Built into notebooks/04d_bert_at_real_scale.ipynb by scripts/build_notebooks.py.
+# Notebook 4e of "BERT, part two". Built into notebooks/04e_bert_at_real_scale.ipynb by scripts/build_notebooks.py.
 
 # %% [markdown]
-# # 4d. BERT at real scale
+# # 4e. BERT at real scale
 #
 # Our course checkpoint was pre-trained in about ten minutes on a laptop CPU. The BERT models that
 # changed the field took days on racks of TPU chips. Same architecture, same objectives: how far apart
