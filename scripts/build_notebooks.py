@@ -43,7 +43,7 @@ TIMINGS = NOTEBOOKS / "timings.md"
 CELL_MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 CELL_TIMEOUT_S = 600
 PROGRESS_ENV = "BERT_COURSE_PROGRESS"
-NOTEBOOK_GLOB = "[0-9][0-9]*_*.py"  # 00_start_here.py, 04c_bert_at_real_scale.py, ...
+NOTEBOOK_GLOB = "[0-9][0-9]*_*.py"  # 00_start_here.py, 04e_bert_at_real_scale.py, ...
 
 
 # --------------------------------------------------------------------------- conversion

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]*_*.py"))
 IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
-NAME = re.compile(r"^(?P<number>[0-9]{2})(?P<letter>[a-z]?)_[a-z0-9_]+$")  # 04_pretraining, 04c_bert_at_real_scale
+NAME = re.compile(r"^(?P<number>[0-9]{2})(?P<letter>[a-z]?)_[a-z0-9_]+$")  # 04_pretraining, 04e_bert_at_real_scale
 
 spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
 build = importlib.util.module_from_spec(spec)
