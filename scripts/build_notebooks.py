@@ -180,8 +180,8 @@ def write_timings(rows: list[tuple[str, dict]]) -> None:
     if TIMINGS.exists():
         for line in TIMINGS.read_text().splitlines():
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) == 5 and cells[0].endswith(".ipynb"):
-                known[cells[0]] = line
+            if len(cells) == 5 and cells[0].endswith(".ipynb") and (NOTEBOOKS / cells[0]).exists():
+                known[cells[0]] = line  # a notebook that was renamed or removed drops out
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     for name, m in rows:
         known[name] = (f"| {name} | {m['wall_s']:.1f} | {m['peak_mb']:.0f} | {m['cpu_s']:.0f} | "
