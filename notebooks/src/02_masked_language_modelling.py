@@ -462,6 +462,9 @@ if RUN_LIVE:
         acc = accuracy_by_position(run.model, run.tokenizer, max_length=48)
         print(f"{name:14s} [MASK] {acc.masked:.0%}  random {acc.random:.0%}  kept {acc.kept:.0%}  "
               f"unselected {acc.unselected:.0%}")
+else:
+    print("RUN_LIVE is False: the two arms above come from the shipped checkpoints. Set it to True to "
+          "re-train them yourself.")
 
 # %% [markdown]
 # ## Exercise: trace the training loop, part a
