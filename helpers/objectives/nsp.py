@@ -67,6 +67,19 @@ def check_documents(documents, *, need_two_documents: bool = True) -> None:
                          "(A followed by B in one document) can be made.")
 
 
+def tokenize_documents(documents, tokenizer, *, progress: bool = True) -> list[list[list[int]]]:
+    """Token ids of every sentence of every document; each distinct sentence is tokenized once
+    (stories repeat sentences)."""
+    cache: dict[str, list[int]] = {}
+
+    def encode(sentence: str) -> list[int]:
+        if sentence not in cache:
+            cache[sentence] = tokenizer.encode(sentence)
+        return cache[sentence]
+
+    return [[encode(s) for s in doc] for doc in tqdm(documents, desc="tokenizing", disable=not progress)]
+
+
 def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length: int = 64, seed: int = 0,
                    short_seq_prob: float = 0.0, random_next_prob: float = 0.5, dupe_factor: int = 1,
                    progress: bool = True) -> list[dict]:
@@ -90,14 +103,7 @@ def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed={_show(seed)} is not allowed: it must be an integer.")
 
-    cache: dict[str, list[int]] = {}  # stories repeat sentences: tokenize each text once
-
-    def encode(sentence: str) -> list[int]:
-        if sentence not in cache:
-            cache[sentence] = tokenizer.encode(sentence)
-        return cache[sentence]
-
-    tokenized = [[encode(s) for s in doc] for doc in tqdm(documents, desc="tokenizing", disable=not progress)]
+    tokenized = tokenize_documents(documents, tokenizer, progress=progress)
     # remaining[d][j]: tokens in document d from sentence j to its end
     remaining = [list(itertools.accumulate(map(len, reversed(doc))))[::-1] for doc in tokenized]
     non_empty = [d for d, doc in enumerate(documents) if doc]

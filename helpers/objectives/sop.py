@@ -25,7 +25,7 @@ from helpers.progress_bars import tqdm
 
 from helpers.constants import IN_ORDER, SWAPPED
 from helpers.errors import _show, check_positive_int, check_probability
-from helpers.objectives.nsp import check_documents, fit_pair
+from helpers.objectives.nsp import check_documents, fit_pair, tokenize_documents
 
 LABEL_NAMES = {IN_ORDER: "IN_ORDER (A then B, as written)", SWAPPED: "SWAPPED (B then A)"}
 
@@ -49,14 +49,7 @@ def make_sop_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed={_show(seed)} is not allowed: it must be an integer.")
 
-    cache: dict[str, list[int]] = {}  # stories repeat sentences: tokenize each text once
-
-    def encode(sentence: str) -> list[int]:
-        if sentence not in cache:
-            cache[sentence] = tokenizer.encode(sentence)
-        return cache[sentence]
-
-    tokenized = [[encode(s) for s in doc] for doc in tqdm(documents, desc="tokenizing", disable=not progress)]
+    tokenized = tokenize_documents(documents, tokenizer, progress=progress)
     rng = random.Random(seed)
     budget = max_length - 3
 
