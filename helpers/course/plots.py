@@ -245,7 +245,9 @@ def plot_pretraining_history(history: Mapping[str, Mapping[str, Sequence[float]]
     train, evals = history["train"], history["eval"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(WIDTH + 2, 4))
     steps = np.asarray(train["step"])
-    for key, label in (("mlm_loss", "MLM loss"), ("nsp_loss", "NSP loss")):
+    sentence = "SOP" if "sop_accuracy" in evals else "NSP"  # the run's sentence objective, if any
+    # "sentence_loss" is what pretrain() records; "nsp_loss" is kept for histories stored by older runs.
+    for key, label in (("mlm_loss", "MLM loss"), ("sentence_loss", f"{sentence} loss"), ("nsp_loss", "NSP loss")):
         values = np.asarray(train.get(key, []), dtype=float)
         if len(values) == 0 or np.all(np.isnan(values)):
             continue
@@ -259,7 +261,7 @@ def plot_pretraining_history(history: Mapping[str, Mapping[str, Sequence[float]]
     left.legend()
     series = (("mlm_accuracy", "MLM, all selected", "-"), ("mlm_accuracy_masked", "MLM at [MASK]", "--"),
               ("mlm_accuracy_random", "MLM at random token", ":"), ("mlm_accuracy_kept", "MLM at kept token", "-."),
-              ("nsp_accuracy", "NSP", "-"))
+              ("nsp_accuracy", "NSP", "-"), ("sop_accuracy", "SOP", "-"))
     for key, label, style in series:
         if key in evals:
             right.plot(evals["step"], evals[key], style, marker="o", markersize=3, label=label)

@@ -67,10 +67,12 @@ def check_documents(documents, *, need_two_documents: bool = True) -> None:
                          "(A followed by B in one document) can be made.")
 
 
-def tokenize_documents(documents, tokenizer, *, progress: bool = True) -> list[list[list[int]]]:
+def tokenize_documents(documents, tokenizer, *, progress: bool = True,
+                       cache: dict[str, list[int]] | None = None) -> list[list[list[int]]]:
     """Token ids of every sentence of every document; each distinct sentence is tokenized once
-    (stories repeat sentences)."""
-    cache: dict[str, list[int]] = {}
+    (stories repeat sentences). ``cache`` (sentence -> ids, for this ``tokenizer`` only) carries the
+    work over to the next call: a training run that cuts new pairs every pass tokenizes once."""
+    cache = {} if cache is None else cache
 
     def encode(sentence: str) -> list[int]:
         if sentence not in cache:
@@ -82,12 +84,13 @@ def tokenize_documents(documents, tokenizer, *, progress: bool = True) -> list[l
 
 def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length: int = 64, seed: int = 0,
                    short_seq_prob: float = 0.0, random_next_prob: float = 0.5, dupe_factor: int = 1,
-                   progress: bool = True) -> list[dict]:
+                   progress: bool = True, token_cache: dict[str, list[int]] | None = None) -> list[dict]:
     """Cut NSP pairs out of ``documents`` (a list of documents, each a list of sentences).
 
     ``short_seq_prob``: chance that a chunk aims at a random shorter length (2 to
     ``max_length - 3`` tokens), so the model also sees short inputs, as fine-tuning inputs often
     are. ``dupe_factor``: how many passes over the corpus (each pass cuts differently).
+    ``token_cache``: see :func:`tokenize_documents`.
 
     Returns the pairs in shuffled order. Each pair is a dict with the model inputs
     ``input_ids``, ``token_type_ids``, ``attention_mask``, ``special_tokens_mask`` (lists, at most
@@ -103,7 +106,7 @@ def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed={_show(seed)} is not allowed: it must be an integer.")
 
-    tokenized = tokenize_documents(documents, tokenizer, progress=progress)
+    tokenized = tokenize_documents(documents, tokenizer, progress=progress, cache=token_cache)
     # remaining[d][j]: tokens in document d from sentence j to its end
     remaining = [list(itertools.accumulate(map(len, reversed(doc))))[::-1] for doc in tokenized]
     non_empty = [d for d, doc in enumerate(documents) if doc]

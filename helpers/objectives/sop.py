@@ -31,7 +31,8 @@ LABEL_NAMES = {IN_ORDER: "IN_ORDER (A then B, as written)", SWAPPED: "SWAPPED (B
 
 
 def make_sop_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length: int = 64, seed: int = 0,
-                   short_seq_prob: float = 0.0, swap_prob: float = 0.5, progress: bool = True) -> list[dict]:
+                   short_seq_prob: float = 0.0, swap_prob: float = 0.5, progress: bool = True,
+                   token_cache: dict[str, list[int]] | None = None) -> list[dict]:
     """Cut sentence-order pairs out of ``documents`` (a list of documents, each a list of sentences).
 
     Returns the pairs in shuffled order, each a dict with the model inputs ``input_ids``,
@@ -39,6 +40,7 @@ def make_sop_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     long), the int ``sentence_order_label`` (``IN_ORDER`` or ``SWAPPED``), the texts ``a`` and
     ``b`` in the order they were WRITTEN (so ``a`` comes first in the document even when the pair
     shows it second), ``doc`` and the sentence indices ``a_sentences`` / ``b_sentences``.
+    ``token_cache``: see :func:`helpers.objectives.nsp.tokenize_documents`.
     """
     check_documents(documents, need_two_documents=False)
     if not any(len(doc) >= 2 for doc in documents):
@@ -49,7 +51,7 @@ def make_sop_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed={_show(seed)} is not allowed: it must be an integer.")
 
-    tokenized = tokenize_documents(documents, tokenizer, progress=progress)
+    tokenized = tokenize_documents(documents, tokenizer, progress=progress, cache=token_cache)
     rng = random.Random(seed)
     budget = max_length - 3
 

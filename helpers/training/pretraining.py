@@ -150,15 +150,19 @@ PRESETS: dict[str, PretrainConfig] = {
     "tiny": PretrainConfig(name="tiny", hidden_size=32, num_hidden_layers=1, intermediate_size=64,
                            vocab_size=600, num_documents=300, steps=30, batch_size=16, max_length=48,
                            learning_rate=2e-3, warmup_steps=5, eval_every=10, eval_size=64),
-    # Trained live in the pre-training notebook: about 70 s on 2 cores. Pairs of up to 48 tokens: in the
-    # same time, 2,000 short steps learn more than 1,500 steps of 64 tokens (measured on the storybook:
-    # MLM 0.665 / NSP 0.727 in 72 s, against 0.484 / 0.738 in 71 s). MLM clears 60%; NSP does NOT reliably
-    # clear the course's 70% target: it plateaus near 0.66-0.69 from step ~750 (0.727 with 2 threads and
-    # 256 held-out pairs, 0.691 with 1 thread, 0.660 on 512 pairs; binomial std about 0.02 at 512 pairs).
-    # 4 heads, 3 layers, lr 1.5e-3 or 3e-3, batch 24 did not lift it; NSP climbs later (the course run's
-    # went from 0.75 to 0.89 between steps 4,500 and 5,250). Held out on 512 pairs so noise decides less.
-    "live": PretrainConfig(name="live", vocab_size=3000, num_documents=6000, steps=2000, batch_size=32,
-                           max_length=48, learning_rate=2e-3, warmup_steps=100, eval_every=250, eval_size=512),
+    # Trained live in notebook 04: about 90-110 s on 2 cores. Held-out MLM / NSP on 512 pairs (binomial
+    # std of NSP about 0.02), seed 0; pair length trades the two objectives:
+    #   48 tokens, 2,000 steps, lr 2e-3: 0.654 / 0.670 (2 threads)  NSP plateaus at 0.66-0.69 from step ~750;
+    #   48 tokens, 3,000 steps, lr 2e-3: 0.706 / 0.676 (2 threads)  4 heads, 3 layers, lr 1.5e-3 or 3e-3,
+    #                                                                batch 24 did not lift it
+    #   64 tokens, 2,200 steps, lr 2e-3: 0.581 / 0.750 (2 threads)
+    #   56 tokens, 1,800 steps, lr 2e-3: 0.630 / 0.725 (2 threads); 0.617 / 0.736 (1 thread)
+    # then, at 56 tokens with 1 thread, to fit the notebook's 120 s: lr 1.5e-3 learns MLM faster than 2e-3
+    # (1,600 steps: 0.631 / 0.732 against 0.609 / 0.738), 2.5e-3 and 1e-3 slower (0.432, 0.567); with
+    # lr 1.5e-3, 1,400 / 1,500 steps give MLM 0.575 / 0.606, and batch 24 (1,800 steps) 0.595. Seeds 1 and
+    # 2 at 1,600 steps: 0.622 / 0.758 and 0.598 / 0.729; at 1,700 steps: 0.631 / 0.740 and 0.613 / 0.713.
+    "live": PretrainConfig(name="live", vocab_size=3000, num_documents=6000, steps=1700, batch_size=32,
+                           max_length=56, learning_rate=1.5e-3, warmup_steps=100, eval_every=250, eval_size=512),
     # Makes the course checkpoints: about 11 min on 2 cores, MLM >= 70%, NSP >= 85%. Some pairs are
     # cut short (short_seq_prob, as in BERT) so the model also sees inputs as short as fine-tuning's.
     "course": PretrainConfig(name="course", num_hidden_layers=4, num_attention_heads=4, vocab_size=3000,
@@ -205,18 +209,19 @@ def build_tokenizer(documents: list[list[str]], vocab_size: int, min_freq: int =
 
 
 def cut_pairs(documents, tokenizer, *, max_length: int, seed: int, short_seq_prob: float = 0.0,
-              sentence_objective: str = "nsp") -> dict[str, torch.Tensor]:
+              sentence_objective: str = "nsp", token_cache: dict | None = None) -> dict[str, torch.Tensor]:
     """Segment pairs of the documents as padded LongTensors, one row per pair. The pair label is
     under ``sentence_label``: NSP's ``next_sentence_label``, or SOP's ``sentence_order_label``.
-    With no sentence objective the pairs are NSP's and their labels go unused."""
+    With no sentence objective the pairs are NSP's and their labels go unused. ``token_cache``
+    keeps the sentences' token ids from one call to the next (same tokenizer only)."""
     if sentence_objective == "sop":
         pairs = make_sop_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
-                               short_seq_prob=short_seq_prob, progress=False)
+                               short_seq_prob=short_seq_prob, progress=False, token_cache=token_cache)
         batch = collate(pairs, label_key="sentence_order_label")
         batch["sentence_label"] = batch.pop("sentence_order_label")
     else:
         pairs = make_nsp_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
-                               short_seq_prob=short_seq_prob, progress=False)
+                               short_seq_prob=short_seq_prob, progress=False, token_cache=token_cache)
         batch = collate(pairs)
         batch["sentence_label"] = batch.pop("next_sentence_label")
     return {k: v for k, v in batch.items() if isinstance(v, torch.Tensor)}
@@ -246,12 +251,14 @@ class PairStream:
     def __init__(self, documents, tokenizer, config: PretrainConfig, generator: torch.Generator):
         self.documents, self.tokenizer, self.config, self.generator = documents, tokenizer, config, generator
         self.epoch = 0
+        self.token_cache: dict[str, list[int]] = {}  # each sentence is tokenized once, not once per pass
         self._cut()
 
     def _cut(self) -> None:
         c = self.config
         self.data = cut_pairs(self.documents, self.tokenizer, max_length=c.max_length, seed=c.seed + self.epoch,
-                              short_seq_prob=c.short_seq_prob, sentence_objective=c.sentence_objective)
+                              short_seq_prob=c.short_seq_prob, sentence_objective=c.sentence_objective,
+                              token_cache=self.token_cache)
         self.num_pairs = self.data["input_ids"].shape[0]
         self.order, self.cursor = torch.randperm(self.num_pairs, generator=self.generator), 0
 

@@ -32,7 +32,8 @@
 # | **1. Why not next-token prediction?** | draw causal and bidirectional attention masks; watch a bidirectional model "learn" next-token prediction by copying |
 # | **2. Masked language modelling** | mask sentences yourself and write the masking in code; check the 80/10/10 mix; see why the loss is computed at selected positions only; measure what always-[MASK] breaks, on held-out text and after fine-tuning |
 # | **3. Next sentence prediction** | build sentence pairs; read the `[CLS] A [SEP] B [SEP]` layout and its segment ids; see the three embeddings add up; meet the NSP head on [CLS] |
-# | **4. Pre-training** | pre-train MLM + NSP live, the whole preset; fill in blanks; look at attention and at the word embeddings |
+# | **4. Pre-training** | pre-train MLM + NSP live, the whole preset, to its targets; how pair length trades one objective against the other; why the course reuses checkpoints |
+# | **4a. Inside a pre-trained model** | fill in blanks; look at attention and at the word embeddings |
 # | **4b. Sentence objectives** | NSP, SOP (ALBERT) or none: what each sentence head learns, and what each gives after fine-tuning on pair tasks |
 # | **4c, 4d. Sentence objectives after fine-tuning** | the NSP, SOP and no-sentence-objective encoders fine-tuned on paraphrase (4c) and on QA (4d), three seeds each, beside BERT, RoBERTa and ALBERT |
 # | **4e. BERT at real scale** | our small model beside BERT-base and BERT-large: corpus, size, schedule, hardware, FLOPs; what pre-training costs next to fine-tuning; contextual vectors |
@@ -185,7 +186,7 @@ fig = plot_progress(summary)
 # ## Summary
 #
 # - The course runs from the problem (1) through the two pre-training objectives (2, 3), pre-training
-#   itself, its sentence objectives and its real scale (4, 4b-4e), and fine-tuning with its sub-word details (5, 5b), to practice
+#   itself, its sentence objectives and its real scale (4, 4a-4e), and fine-tuning with its sub-word details (5, 5b), to practice
 #   (6, 7).
 # - Part one's encoder gives one vector per position; this part is about what those vectors are trained
 #   to predict and how they are reused.

@@ -447,11 +447,11 @@ compare_prediction("predict-mask-mix-downstream", "; ".join(
 # representations are used as they are.
 #
 # A last option, if you have a few minutes: re-train both arms yourself at a small scale. The cell below
-# is off by default (`RUN_LIVE = False`); switched on, it pre-trains two `live`-preset models of 2,000
-# steps each, about two and a half minutes on two cores, then repeats the measurement above on them.
+# is off by default (`RUN_LIVE = False`); switched on, it pre-trains two `live`-preset models of 1,700
+# steps each, about three minutes on two cores, then repeats the measurement above on them.
 
 # %%
-RUN_LIVE = False  # set to True to re-train both arms yourself (about 2.5 minutes)
+RUN_LIVE = False  # set to True to re-train both arms yourself (about 3 minutes)
 if RUN_LIVE:
     import dataclasses
 
@@ -459,7 +459,7 @@ if RUN_LIVE:
 
     for name, (mask_prob, random_prob) in (("80/10/10", (0.8, 0.1)), ("always [MASK]", (1.0, 0.0))):
         run = pretrain(dataclasses.replace(PRESETS["live"], mask_prob=mask_prob, random_prob=random_prob))
-        acc = accuracy_by_position(run.model, run.tokenizer, max_length=48)
+        acc = accuracy_by_position(run.model, run.tokenizer, max_length=run.config.max_length)
         print(f"{name:14s} [MASK] {acc.masked:.0%}  random {acc.random:.0%}  kept {acc.kept:.0%}  "
               f"unselected {acc.unselected:.0%}")
 else:

@@ -229,7 +229,8 @@ for a, b in ((first, second), (first, stranger)):
 #   ablation (Section 4.6, Table 5) found that a model trained with NSP solves sentence-order
 #   prediction (SOP) no better than chance (52.0%), so ALBERT replaced NSP with SOP.
 #
-# So **not every encoder-only model uses NSP**; in notebook 4 you will test what ours learnt.
+# So **not every encoder-only model uses NSP**; in notebooks 4b-4d you will test what ours learnt, and
+# whether NSP, SOP or neither serves best.
 
 # %% [markdown]
 # ## Check yourself
@@ -253,5 +254,5 @@ quiz("nsp", kind="multiple_choice")
 #   dropped without loss, and ALBERT replaced it with sentence-order prediction: not every encoder-only
 #   model uses NSP.
 #
-# **Next:** [4. Pre-training](04_pretraining.ipynb): train MLM and NSP together, and look inside the
-# result.
+# **Next:** [4. Pre-training](04_pretraining.ipynb): train MLM and NSP together, live, to their
+# targets.

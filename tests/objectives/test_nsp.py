@@ -116,6 +116,17 @@ def test_same_seed_same_pairs(tok):
     assert _pairs(tok, seed=3) != _pairs(tok, seed=4)
 
 
+def test_token_cache_changes_nothing_but_the_work(tok):
+    """A cache shared across calls (as a training run shares it across passes) gives the same pairs
+    as no cache, holds each distinct sentence once, and is read, not re-filled, on the next call."""
+    cache: dict[str, list[int]] = {}
+    assert _pairs(tok, seed=5, token_cache=cache) == _pairs(tok, seed=5)
+    assert set(cache) == {s for d in DOCS for s in d}
+    assert all(cache[s] == tok.encode(s) for s in cache)
+    cache[DOCS[0][0]] = [tok.unk_token_id] * 3  # a planted wrong entry must be used, proving the cache is read
+    assert _pairs(tok, seed=6, token_cache=cache) != _pairs(tok, seed=6)
+
+
 def test_bad_corpora_raise(tok):
     with pytest.raises(ValueError, match="1 non-empty document"):
         _pairs(tok, docs=[DOCS[0]])

@@ -152,12 +152,11 @@ def test_held_out_masking_is_fixed(tiny_run):
 
 @pytest.mark.slow
 def test_live_preset_learns_both_objectives():
-    """The whole live preset, as notebook 04 runs it (only the accuracies are checked here; timings
-    belong to benchmarks). MLM meets the course's 60% target. NSP is checked against what the preset
-    reliably reaches, clearly above chance (4 standard deviations on 512 pairs), not against the 70%
-    target of issue 10, which it misses on some thread counts (measured 0.660-0.727; see the preset's
-    comment): that target is still open."""
+    """The whole live preset, as notebook 04 runs it, meets both of the course's targets on held-out
+    text: MLM >= 60% and NSP >= 70% (only the accuracies are checked here; timings belong to
+    benchmarks). Measured: seed 0 with 2 threads 0.634 / 0.738; seeds 1 and 2 with 1 thread
+    0.631 / 0.740 and 0.613 / 0.713 (the preset's comment has the runs that chose it)."""
     result = pretrain("live", progress=False)
     assert result.steps == PRESETS["live"].steps
     assert result.final["mlm_accuracy"] >= 0.60, result.final
-    assert result.final["nsp_accuracy"] >= 0.60, result.final
+    assert result.final["nsp_accuracy"] >= 0.70, result.final

@@ -1,0 +1,40 @@
+"""The course's plots draw what their data holds (checked on the figure's lines, not by eye)."""
+from __future__ import annotations
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from helpers.course.plots import plot_pretraining_history  # noqa: E402
+
+
+def _history(sentence: str | None) -> dict:
+    steps = list(range(1, 41))
+    train = {"step": steps, "mlm_loss": [8 - 0.1 * s for s in steps],
+             "sentence_loss": [0.69 - 0.005 * s for s in steps] if sentence else [math.nan] * len(steps)}
+    evals = {"step": [0, 20, 40], "mlm_accuracy": [0.0, 0.3, 0.5], "mlm_accuracy_masked": [0.0, 0.3, 0.5],
+             "mlm_accuracy_random": [0.0, 0.2, 0.4], "mlm_accuracy_kept": [0.0, 0.6, 0.8]}
+    if sentence:
+        evals[f"{sentence}_accuracy"] = [0.5, 0.6, 0.7]
+    return {"train": train, "eval": evals}
+
+
+@pytest.mark.parametrize("sentence, expected", [("nsp", "NSP"), ("sop", "SOP"), (None, None)])
+def test_pretraining_history_draws_the_sentence_loss_and_accuracy(sentence, expected):
+    fig = plot_pretraining_history(_history(sentence), smooth=5)
+    left, right = fig.axes
+    loss_labels = [line.get_label() for line in left.get_lines()]
+    accuracy_labels = [line.get_label() for line in right.get_lines()]
+    if expected:
+        assert loss_labels == ["MLM loss", f"{expected} loss"]
+        assert accuracy_labels[-1] == expected
+        sentence_line = left.get_lines()[1]
+        assert sentence_line.get_ydata()[0] == pytest.approx(sum(0.69 - 0.005 * s for s in range(1, 6)) / 5)
+    else:  # MLM only: no sentence curve at all, rather than an empty or NaN one
+        assert loss_labels == ["MLM loss"]
+        assert "NSP" not in accuracy_labels and "SOP" not in accuracy_labels
+    matplotlib.pyplot.close(fig)
