@@ -358,13 +358,30 @@ class Comparison:
     num_labels: int
     seeds: list[int]
     steps: int
+    test_size: int | None = None           # examples scored per split (None: the whole split)
 
     def means(self, split: str = "test") -> dict[str, float]:
         """{arm: mean score} on ``split``, for a bar chart."""
         return {arm: by_split[split].mean for arm, by_split in self.scores.items()}
 
+    def spreads(self, split: str = "test") -> dict[str, float]:
+        """{arm: standard deviation over seeds} on ``split``, for error bars."""
+        return {arm: by_split[split].std for arm, by_split in self.scores.items()}
+
     def difference(self, arm: str, other: str, split: str = "test") -> float:
         return self.scores[arm][split].mean - self.scores[other][split].mean
+
+    def summary(self, split: str = "test") -> str:
+        """Each arm's mean ± spread, then best minus worst beside the largest spread: the lines a
+        notebook prints so that a difference can be read against the noise of the seeds."""
+        size = f" on {self.test_size} {split} examples" if self.test_size else f" on {split}"
+        lines = [f"{self.task} ({self.metric}{size}, mean ± spread over seeds {self.seeds}):"]
+        lines += [f"  {arm:16s} {by_split[split]:.1%}" for arm, by_split in self.scores.items()]
+        means = self.means(split)
+        best, worst = max(means, key=means.get), min(means, key=means.get)
+        lines.append(f"best minus worst: {self.difference(best, worst, split):+.1%}; "
+                     f"the largest spread over seeds: {max(self.spreads(split).values()):.1%}")
+        return "\n".join(lines)
 
 
 def compare_finetuning(task_name: str, tokenizer, arms: dict[str, dict], *, num_labels: int = 128, seeds=(0, 1, 2),
@@ -386,7 +403,7 @@ def compare_finetuning(task_name: str, tokenizer, arms: dict[str, dict], *, num_
         seconds={arm: Spread([r.seconds for r in rs]) for arm, rs in runs.items()},
         trainable_parameters={arm: rs[0].trainable_parameters for arm, rs in runs.items()},
         baseline={s: majority_baseline(task, s) for s in splits}, num_labels=num_labels, seeds=list(seeds),
-        steps=steps)
+        steps=steps, test_size=test_size)
 
 
 @dataclass

@@ -43,16 +43,10 @@ result = compare_finetuning("paraphrase", tokenizer, encoders, num_labels=512, s
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-print(f"paraphrase ({result.metric} on 300 test examples, mean ± spread over seeds {result.seeds}):")
-for arm in ARMS:
-    print(f"  {arm:16s} {result.scores[arm]['test']:.1%}")
-best = max(ARMS, key=lambda arm: result.scores[arm]["test"].mean)
-worst = min(ARMS, key=lambda arm: result.scores[arm]["test"].mean)
-spread = max(result.scores[arm]["test"].std for arm in ARMS)
-print(f"best minus worst: {result.difference(best, worst, 'test'):+.1%}; the largest spread over seeds: {spread:.1%}")
-fig = plot_bars(result.means("test"), title="Paraphrase detection, fine-tuned from each encoder", ylabel="test {}".format(result.metric.replace("_", " ")),
-                xlabel="pre-training of the encoder", percent=True,
-                errors={arm: result.scores[arm]["test"].std for arm in ARMS})
+print(result.summary("test"))
+fig = plot_bars(result.means("test"), title="Paraphrase detection, fine-tuned from each encoder",
+                xlabel="pre-training of the encoder", ylabel="test " + result.metric.replace("_", " "),
+                percent=True, errors=result.spreads("test"))
 compare_prediction("predict-sentence-objectives-downstream",
                    "paraphrase: " + ", ".join(f"{arm} {result.scores[arm]['test'].mean:.0%}" for arm in ARMS))
 

@@ -19,6 +19,23 @@ def test_spread_formats_mean_and_spread():
     assert f"{s:.1%}" == "74.0% ± 3.3"
     assert ex.Spread([0.5]).std == 0.0
 
+def test_comparison_summary_reads_each_arm_against_the_spread():
+    scores = {"a": {"test": ex.Spread([0.60, 0.64])}, "b": {"test": ex.Spread([0.50, 0.50])},
+              "c": {"test": ex.Spread([0.55, 0.61])}}
+    result = ex.Comparison(task="paraphrase", metric="accuracy", scores=scores, seconds={}, trainable_parameters={},
+                           baseline={"test": None}, num_labels=512, seeds=[0, 1], steps=150, test_size=300)
+    assert result.spreads("test") == pytest.approx({"a": 0.02, "b": 0.0, "c": 0.03})
+    assert result.summary("test").splitlines() == [
+        "paraphrase (accuracy on 300 test examples, mean ± spread over seeds [0, 1]):",
+        "  a                62.0% ± 2.0",
+        "  b                50.0% ± 0.0",
+        "  c                58.0% ± 3.0",
+        "best minus worst: +12.0%; the largest spread over seeds: 3.0%",
+    ]
+    whole = ex.Comparison(**{**result.__dict__, "test_size": None})
+    assert whole.summary("test").startswith("paraphrase (accuracy on test, mean")
+
+
 
 def test_copy_collapse_experiment_structure_and_causal_invariance():
     r = ex.copy_collapse_experiment(steps=5, num_documents=60, vocab_size=300, hidden_size=16, eval_size=20,
