@@ -1,9 +1,11 @@
 """Quiz questions and flashcards as data: the schema, and loading with validation.
 
-The words of the course's quizzes live in two readable TOML files, not in code:
+The words of the course's quizzes live in readable TOML files, not in code:
 
 * ``helpers/course/data/quizzes.toml`` -- topics (one per notebook), multiple-choice questions,
   self-check questions and the pick-the-head exercise;
+* ``helpers/course/data/predictions.toml`` -- the "predict, then run" questions (same schema; the
+  topics are those of ``quizzes.toml``);
 * ``flashcards/deck.toml`` -- the twelve flashcards.
 
 Every entry is checked when it is loaded. A malformed entry raises :class:`ContentError`
@@ -24,6 +26,8 @@ Schema of ``quizzes.toml``::
     explanation = "..."                # multiple_choice / pick_head: shown once answered
     model_answer = "..."               # self_check only
     [[question.choices]]               # multiple_choice / pick_head / prediction: two or more
+    id = "every-position"              # stable within the question: saved answers refer to it, so
+                                       # it stays with its choice when the order changes
     text = "..."
     correct = true                     # at least one choice is correct (not for a prediction)
     feedback = "..."                   # shown when the learner picks this choice (not for a prediction)
@@ -60,6 +64,7 @@ from helpers.errors import check_choice
 from helpers.paths import FLASHCARDS_DIR
 
 QUIZ_PATH = Path(__file__).resolve().parent / "data" / "quizzes.toml"
+PREDICTIONS_PATH = QUIZ_PATH.with_name("predictions.toml")
 DECK_PATH = FLASHCARDS_DIR / "deck.toml"
 
 KINDS = ("multiple_choice", "self_check", "pick_head", "prediction")
@@ -120,6 +125,11 @@ class Choice:
     text: str
     correct: bool
     feedback: str
+    id: str = ""  # stable identity within the question (saved answers use it); defaults to the text
+
+    def __post_init__(self):
+        if not self.id:
+            object.__setattr__(self, "id", self.text)
 
 
 @dataclass(frozen=True)
@@ -162,6 +172,11 @@ class PredictionQuestion:
     question: str
     choices: tuple[str, ...]
     kind: str = "prediction"
+    choice_ids: tuple[str, ...] = ()  # one per choice, stable when the order changes; default: the texts
+
+    def __post_init__(self):
+        if not self.choice_ids:
+            object.__setattr__(self, "choice_ids", tuple(self.choices))
 
 
 Question = Union[MultipleChoiceQuestion, SelfCheckQuestion, PredictionQuestion]
@@ -265,16 +280,18 @@ def _parse_choices(entry: _Entry, kind: str) -> tuple[Choice, ...]:
     for i, spec in enumerate(raw):
         where = f"choices[{i}]"
         if not isinstance(spec, dict):
-            raise entry.fail(f"{where} must be a table with text, correct and feedback")
-        missing = sorted({"text", "correct", "feedback"} - spec.keys())
-        unknown = sorted(spec.keys() - {"text", "correct", "feedback"})
+            raise entry.fail(f"{where} must be a table with id, text, correct and feedback")
+        missing = sorted({"id", "text", "correct", "feedback"} - spec.keys())
+        unknown = sorted(spec.keys() - {"id", "text", "correct", "feedback"})
         if missing or unknown:
-            raise entry.fail(f"{where} must have exactly the fields text, correct, feedback "
+            raise entry.fail(f"{where} must have exactly the fields id, text, correct, feedback "
                              f"(missing: {missing or 'none'}, unknown: {unknown or 'none'})")
         if not isinstance(spec["correct"], bool):
             raise entry.fail(f"{where}.correct must be true or false, got {spec['correct']!r}")
         choices.append(Choice(text=entry.text("text", spec, f"{where}.text"), correct=spec["correct"],
-                              feedback=entry.text("feedback", spec, f"{where}.feedback")))
+                              feedback=entry.text("feedback", spec, f"{where}.feedback"),
+                              id=_choice_id(entry, spec, where)))
+    _check_unique_ids(entry, [c.id for c in choices])
     if not any(c.correct for c in choices):
         raise entry.fail("no choice is marked correct = true")
     texts = [c.text for c in choices]
@@ -288,25 +305,43 @@ def _parse_choices(entry: _Entry, kind: str) -> tuple[Choice, ...]:
     return tuple(choices)
 
 
-def _parse_prediction_choices(entry: _Entry) -> tuple[str, ...]:
+def _choice_id(entry: _Entry, spec: dict, where: str) -> str:
+    choice_id = entry.text("id", spec, f"{where}.id")
+    if not _ID_PATTERN.match(choice_id):
+        raise entry.fail(f"{where}.id {choice_id!r} must use lower-case letters, digits and dashes only")
+    return choice_id
+
+
+def _check_unique_ids(entry: _Entry, ids: list[str]) -> None:
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise entry.fail(f"choice id(s) {', '.join(map(repr, repeated))} used twice; ids must be unique "
+                         "within a question")
+
+
+def _parse_prediction_choices(entry: _Entry) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The texts and the ids of a prediction's choices."""
     raw = entry.raw["choices"]
     if not isinstance(raw, list) or len(raw) < 2:
         raise entry.fail("field 'choices' must be a list of at least two [[question.choices]] tables")
-    texts = []
+    texts, ids = [], []
     for i, spec in enumerate(raw):
         where = f"choices[{i}]"
         if not isinstance(spec, dict):
-            raise entry.fail(f"{where} must be a table with a text field")
-        if spec.keys() != {"text"}:
-            extra = sorted(spec.keys() - {"text"})
+            raise entry.fail(f"{where} must be a table with the fields id and text")
+        if spec.keys() != {"id", "text"}:
+            extra = sorted(spec.keys() - {"id", "text"})
+            missing = sorted({"id", "text"} - spec.keys())
             why = (" (a prediction has no right answer: the run decides)"
                    if {"correct", "feedback"} & set(extra) else "")
-            raise entry.fail(f"{where} of a prediction must have exactly the field text"
-                             f" (unknown: {extra or 'none'}){why}")
+            raise entry.fail(f"{where} of a prediction must have exactly the fields id and text"
+                             f" (missing: {missing or 'none'}, unknown: {extra or 'none'}){why}")
         texts.append(entry.text("text", spec, f"{where}.text"))
+        ids.append(_choice_id(entry, spec, where))
     if len(set(texts)) != len(texts):
         raise entry.fail("two choices have the same text")
-    return tuple(texts)
+    _check_unique_ids(entry, ids)
+    return tuple(texts), tuple(ids)
 
 
 def _parse_question(entry: _Entry, topics: dict[str, Topic], seen: set[str]) -> Question:
@@ -330,7 +365,8 @@ def _parse_question(entry: _Entry, topics: dict[str, Topic], seen: set[str]) -> 
     if kind == "self_check":
         return SelfCheckQuestion(id=qid, topic=topic, question=question, model_answer=entry.text("model_answer"))
     if kind == "prediction":
-        return PredictionQuestion(id=qid, topic=topic, question=question, choices=_parse_prediction_choices(entry))
+        texts, ids = _parse_prediction_choices(entry)
+        return PredictionQuestion(id=qid, topic=topic, question=question, choices=texts, choice_ids=ids)
     return MultipleChoiceQuestion(id=qid, topic=topic, question=question, kind=kind,
                                   choices=_parse_choices(entry, kind), explanation=entry.text("explanation"))
 
@@ -339,20 +375,33 @@ def _parse_question(entry: _Entry, topics: dict[str, Topic], seen: set[str]) -> 
 
 
 def load_quiz_bank(path: str | Path | None = None) -> QuizBank:
-    """Read and validate a quiz file (default: the course's ``helpers/course/data/quizzes.toml``)."""
+    """Read and validate a quiz file (default: the course's ``quizzes.toml`` and ``predictions.toml``).
+
+    A file given as ``path`` is read alone and declares its own ``[topics]``. The course's
+    ``predictions.toml`` has no ``[topics]``: its questions use those of ``quizzes.toml``.
+    """
     path = Path(path) if path is not None else QUIZ_PATH
     data = _read_toml(path)
     unknown = sorted(data.keys() - {"topics", "question"})
     if unknown:
         raise ContentError(f"{path}: unknown top-level table(s) {', '.join(unknown)}; allowed: topics, question")
     topics = _parse_topics(path, data.get("topics"))
-    raw_questions = data.get("question")
-    if not isinstance(raw_questions, list) or not raw_questions:
-        raise ContentError(f"{path}: needs at least one [[question]] entry")
+    files = [(path, data.get("question"))]
+    if path == QUIZ_PATH:
+        extra = _read_toml(PREDICTIONS_PATH)
+        unknown = sorted(extra.keys() - {"question"})
+        if unknown:
+            raise ContentError(f"{PREDICTIONS_PATH}: unknown top-level table(s) {', '.join(unknown)}; allowed: "
+                               "question (topics are declared in quizzes.toml)")
+        files.append((PREDICTIONS_PATH, extra.get("question")))
     seen: set[str] = set()
-    questions = tuple(_parse_question(_Entry(path, "question", i, raw), topics, seen)
-                      for i, raw in enumerate(raw_questions))
-    return QuizBank(topics=topics, questions=questions, path=path)
+    questions = []
+    for source, raw_questions in files:
+        if not isinstance(raw_questions, list) or not raw_questions:
+            raise ContentError(f"{source}: needs at least one [[question]] entry")
+        questions += [_parse_question(_Entry(source, "question", i, raw), topics, seen)
+                      for i, raw in enumerate(raw_questions)]
+    return QuizBank(topics=topics, questions=tuple(questions), path=path)
 
 
 def load_quiz(topic: str | None = None, kind: str | None = None, *, notebook: NotebookId | None = None,

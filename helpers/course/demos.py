@@ -25,7 +25,7 @@ import ipywidgets as widgets
 import torch
 from IPython.display import Markdown
 
-from helpers.errors import _show, check_choice, check_probability, check_text
+from helpers.errors import show, check_choice, check_probability, check_text
 from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_statistics, mask_tokens
 from helpers.text.tokenizer import pre_tokenize
 
@@ -62,7 +62,7 @@ def mask_sentence(tokenizer, text: str, *, mlm_probability: float = 0.15, seed: 
     check_text("text", text)
     check_probability("mlm_probability", mlm_probability)
     if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed={_show(seed)} is not allowed: it must be an integer.")
+        raise ValueError(f"seed={show(seed)} is not allowed: it must be an integer.")
     encoded = tokenizer.encode_pair(text, max_length=max_length)
     ids = torch.tensor(encoded["input_ids"])
     special = torch.tensor(encoded["special_tokens_mask"])
@@ -134,19 +134,19 @@ def masking_widget(tokenizer, text: str = "this teddy bear is so cute.", *, mlm_
     rate = widgets.FloatSlider(value=mlm_probability, min=0.05, max=1.0, step=0.05, description="rate",
                                readout_format=".0%", continuous_update=False)
     seed_box = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed")
-    show = widgets.HTML()
+    view = widgets.HTML()
 
     def update(_=None) -> None:
         try:
             example = mask_sentence(tokenizer, box_text.value, mlm_probability=rate.value, seed=seed_box.value)
-            show.value = masking_html(example)
+            view.value = masking_html(example)
         except ValueError as error:  # e.g. an empty sentence: say why instead of failing
-            show.value = f'<p style="color:#b00">{html.escape(str(error))}</p>'
+            view.value = f'<p style="color:#b00">{html.escape(str(error))}</p>'
 
     for control in (box_text, rate, seed_box):
         control.observe(update, names="value")
     update()
-    return widgets.VBox([widgets.HBox([box_text]), widgets.HBox([rate, seed_box]), show])
+    return widgets.VBox([widgets.HBox([box_text]), widgets.HBox([rate, seed_box]), view])
 
 
 def count_operations(tokenizer, sentences: Sequence[str], *, seed: int = 0, mlm_probability: float = 0.15,
@@ -215,7 +215,7 @@ def trace_mlm_html(tokenizer, sentence: str = TRACE_SENTENCE, *, position: int |
     if position is None:
         position = _default_position(tokenizer, sentence)
     if position not in ordinary:
-        raise ValueError(f"position={_show(position)} is not allowed: it must be one of the ordinary (non-special) "
+        raise ValueError(f"position={show(position)} is not allowed: it must be one of the ordinary (non-special) "
                          f"positions {ordinary}.")
     selected = next(g for g in _word_positions(tokenizer, sentence) if position in g)
     originals = [tokens[i] for i in selected]
@@ -261,15 +261,15 @@ def trace_mlm_widget(tokenizer, sentence: str = TRACE_SENTENCE, *, seed: int = 0
     which = widgets.Dropdown(options=options, value=_default_position(tokenizer, sentence), description="selected")
     outcome = widgets.ToggleButtons(options=[(v, k) for k, v in OPERATION_LABELS.items()], value="mask",
                                     description="outcome")
-    show = widgets.HTML()
+    view = widgets.HTML()
 
     def update(_=None) -> None:
-        show.value = trace_mlm_html(tokenizer, sentence, position=which.value, outcome=outcome.value, seed=seed)
+        view.value = trace_mlm_html(tokenizer, sentence, position=which.value, outcome=outcome.value, seed=seed)
 
     which.observe(update, names="value")
     outcome.observe(update, names="value")
     update()
-    return widgets.VBox([which, outcome, show])
+    return widgets.VBox([which, outcome, view])
 
 
 # --------------------------------------------------------------------------- trace, part b
@@ -349,15 +349,15 @@ def trace_finetune_widget(tokenizer, sentence: str = TRACE_SENTENCE, *, sentence
         token_prediction = [None if t in ("[CLS]", "[SEP]") else "?" for t in tokens]
     mode = widgets.ToggleButtons(options=[("sentiment: [CLS] head", "cls"), ("NER: per-token head", "token")],
                                  value="cls", description="task")
-    show = widgets.HTML()
+    view = widgets.HTML()
 
     def update(_=None) -> None:
         prediction = sentence_prediction if mode.value == "cls" else token_prediction
-        show.value = trace_finetune_html(tokens, mode.value, prediction)
+        view.value = trace_finetune_html(tokens, mode.value, prediction)
 
     mode.observe(update, names="value")
     update()
-    return widgets.VBox([mode, show])
+    return widgets.VBox([mode, view])
 
 
 # --------------------------------------------------------------------------- small display helpers

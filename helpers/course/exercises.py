@@ -44,7 +44,7 @@ from helpers.constants import CLS_ID, IGNORE_INDEX, IS_NEXT, IS_RANDOM, MASK_ID,
 from helpers.course import solutions
 from helpers.course.progress import ProgressStore, record_exercise
 from helpers.course.quiz import StaticFallback, save_or_report
-from helpers.errors import _show
+from helpers.errors import show
 from helpers.training.pretraining import PRESETS, pretrain
 
 VOCAB_SIZE = 1000        # the vocabulary of the check inputs; ids 0..4 are the special tokens
@@ -206,7 +206,7 @@ def run_check(exercise_id: str, *functions: Callable) -> CheckResult:
                          f"allowed: pass {len(exercise.functions)} ({', '.join(exercise.functions)}).")
     for name, fn in zip(exercise.functions, functions):
         if not callable(fn):
-            raise ValueError(f"{name}={_show(fn)} is not allowed: pass the function itself (its name, without "
+            raise ValueError(f"{name}={show(fn)} is not allowed: pass the function itself (its name, without "
                              f"parentheses), for example check(..., {name}).")
     start = time.perf_counter()
     sections = []
@@ -503,7 +503,7 @@ def _as_int_list(value, what: str) -> list[int]:
     if isinstance(value, torch.Tensor):
         value = value.tolist()
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise TypeError(f"{what} must be a list of ints (or a 1-D LongTensor), not {_show(value)}")
+        raise TypeError(f"{what} must be a list of ints (or a 1-D LongTensor), not {show(value)}")
     return list(value)
 
 
@@ -552,7 +552,7 @@ def _check_nsp_example(nsp_example) -> Iterator[Finding]:
         if isinstance(label, torch.Tensor) and label.numel() == 1 and not label.is_floating_point():
             label = int(label)
         if isinstance(label, bool) or not isinstance(label, int):
-            problems.append(f"for is_next={is_next} the label is {_show(label)}, not an int")
+            problems.append(f"for is_next={is_next} the label is {show(label)}, not an int")
         elif label != want:
             problems.append(f"for is_next={is_next} the label is {label}, but {name} = {want}")
     yield _finding(f"next_sentence_label follows the course's convention: IS_NEXT = {IS_NEXT} (B follows A), "
@@ -796,7 +796,7 @@ def as_mask_fn(choose_positions: Callable, corrupt: Callable, *, mlm_probability
     """
     for name, fn in (("choose_positions", choose_positions), ("corrupt", corrupt)):
         if not callable(fn):
-            raise ValueError(f"{name}={_show(fn)} is not allowed: it must be your function.")
+            raise ValueError(f"{name}={show(fn)} is not allowed: it must be your function.")
 
     def mask_fn(input_ids, special_tokens_mask, *, vocab_size, mask_token_id, generator):
         selected = choose_positions(special_tokens_mask, mlm_probability=mlm_probability, generator=generator)
@@ -806,7 +806,7 @@ def as_mask_fn(choose_positions: Callable, corrupt: Callable, *, mlm_probability
         out = corrupt(input_ids, selected.bool(), vocab_size=vocab_size, mask_token_id=mask_token_id,
                       generator=generator)
         if not isinstance(out, (tuple, list)) or len(out) != 2:
-            raise ValueError(f"corrupt returned {_show(out)}, which is not allowed: it must return "
+            raise ValueError(f"corrupt returned {show(out)}, which is not allowed: it must return "
                              f"(corrupted_input_ids, labels).")
         corrupted, labels = out
         for what, value in (("corrupted_input_ids", corrupted), ("labels", labels)):

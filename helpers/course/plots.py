@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from helpers.course.exercises import EXERCISES
-from helpers.errors import _show
+from helpers.errors import show
 
 WIDTH = 10.0  # inches: fills a notebook column at the default 100 dpi
 
@@ -30,7 +30,7 @@ def _check_same_length(name_a: str, a: Sequence, name_b: str, b: Sequence) -> No
 
 def _check_nonempty(name: str, value) -> None:
     if value is None or len(value) == 0:
-        raise ValueError(f"{name}={_show(value)} is not allowed: it must contain at least one item.")
+        raise ValueError(f"{name}={show(value)} is not allowed: it must contain at least one item.")
 
 
 # --------------------------------------------------------------------------- notebook 1
@@ -75,7 +75,7 @@ def plot_training_curves(curves: Mapping[str, Sequence[float]], *, title: str, x
     """
     _check_nonempty("curves", curves)
     if not isinstance(smooth, int) or smooth < 1:
-        raise ValueError(f"smooth={_show(smooth)} is not allowed: it must be an integer >= 1.")
+        raise ValueError(f"smooth={show(smooth)} is not allowed: it must be an integer >= 1.")
     fig, ax = plt.subplots(figsize=(WIDTH, 4))
     for name, values in curves.items():
         values = np.asarray(values, dtype=float)
@@ -177,10 +177,10 @@ def plot_operation_split(counts: Mapping[str, int], *, target: Mapping[str, floa
     names = ["mask", "random", "keep"]
     for name in names:
         if name not in counts:
-            raise ValueError(f"counts={_show(dict(counts))} is not allowed: it must have the keys {names}.")
+            raise ValueError(f"counts={show(dict(counts))} is not allowed: it must have the keys {names}.")
     total = sum(int(counts[n]) for n in names)
     if total <= 0:
-        raise ValueError(f"counts={_show(dict(counts))} is not allowed: at least one position must be counted.")
+        raise ValueError(f"counts={show(dict(counts))} is not allowed: at least one position must be counted.")
     measured = [counts[n] / total for n in names]
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(WIDTH, 3.8))

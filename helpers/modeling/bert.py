@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.constants import IGNORE_INDEX
-from helpers.errors import _show, check_choice, check_positive_int, check_probability
+from helpers.errors import show, check_choice, check_positive_int, check_probability
 from helpers.modeling.inputs import check_inputs, check_pretraining_labels
 
 ACTIVATIONS = {"gelu": F.gelu, "relu": F.relu}
@@ -87,13 +87,13 @@ class BertConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
                     math.isfinite(value) and value > 0):
-                raise ValueError(f"{name}={_show(value)} is not allowed: it must be a positive number.")
+                raise ValueError(f"{name}={show(value)} is not allowed: it must be a positive number.")
         if isinstance(self.pad_token_id, bool) or not isinstance(self.pad_token_id, int) or not (
                 0 <= self.pad_token_id < self.vocab_size):
-            raise ValueError(f"pad_token_id={_show(self.pad_token_id)} is not allowed: it must be an "
+            raise ValueError(f"pad_token_id={show(self.pad_token_id)} is not allowed: it must be an "
                              f"integer in [0, vocab_size={self.vocab_size}).")
         if not isinstance(self.is_causal, bool):
-            raise ValueError(f"is_causal={_show(self.is_causal)} is not allowed: it must be True or False.")
+            raise ValueError(f"is_causal={show(self.is_causal)} is not allowed: it must be True or False.")
 
     @property
     def head_size(self) -> int:
@@ -107,7 +107,7 @@ class BertConfig:
     def from_dict(cls, values: dict[str, Any]) -> "BertConfig":
         """Inverse of :meth:`to_dict`. Unknown keys are an error, so typos do not pass silently."""
         if not isinstance(values, dict):
-            raise ValueError(f"values={_show(values)} is not allowed: it must be a dict of config fields.")
+            raise ValueError(f"values={show(values)} is not allowed: it must be a dict of config fields.")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -391,9 +391,9 @@ class BertModel(BertPreTrainedModel):
     def __init__(self, config: BertConfig, add_pooling_layer: bool = True):
         super().__init__()
         if not isinstance(config, BertConfig):
-            raise ValueError(f"config={_show(config)} is not allowed: it must be a helpers.modeling.bert.BertConfig.")
+            raise ValueError(f"config={show(config)} is not allowed: it must be a helpers.modeling.bert.BertConfig.")
         if not isinstance(add_pooling_layer, bool):
-            raise ValueError(f"add_pooling_layer={_show(add_pooling_layer)} is not allowed: it must be True or False.")
+            raise ValueError(f"add_pooling_layer={show(add_pooling_layer)} is not allowed: it must be True or False.")
         self.config = config
         self.embeddings = BertEmbeddings(config)
         self.encoder = BertEncoder(config)
@@ -479,7 +479,7 @@ class BertForPreTraining(BertPreTrainedModel):
     def __init__(self, config: BertConfig):
         super().__init__()
         if not isinstance(config, BertConfig):
-            raise ValueError(f"config={_show(config)} is not allowed: it must be a helpers.modeling.bert.BertConfig.")
+            raise ValueError(f"config={show(config)} is not allowed: it must be a helpers.modeling.bert.BertConfig.")
         self.config = config
         self.bert = BertModel(config)
         self.cls = BertPreTrainingHeads(config)

@@ -40,7 +40,7 @@ from typing import Any, Mapping, Sequence
 import torch
 
 from helpers.constants import SPECIAL_TOKENS
-from helpers.errors import _show
+from helpers.errors import show
 from helpers.modeling.bert import ACTIVATIONS, BertConfig, BertForPreTraining
 from helpers.modeling.checkpoints import Checkpoint, tokenizer_vocab_list
 from helpers.modeling.heads import (BertForQuestionAnswering, BertForSequenceClassification,
@@ -97,7 +97,7 @@ def write_safetensors(path: str | os.PathLike, tensors: Mapping[str, torch.Tenso
     for name in sorted(tensors):
         tensor = tensors[name]
         if not isinstance(tensor, torch.Tensor) or tensor.dtype not in _CODES:
-            raise ValueError(f"tensors[{name!r}]={_show(tensor)} is not allowed: it must be a tensor with one of "
+            raise ValueError(f"tensors[{name!r}]={show(tensor)} is not allowed: it must be a tensor with one of "
                              f"the dtypes {sorted(str(d) for d in _CODES)}.")
         data = tensor.detach().to("cpu").contiguous()
         # A byte view of the tensor's memory: works for every dtype, bfloat16 included.
@@ -183,10 +183,10 @@ def _label_maps(model: torch.nn.Module, id2label: Sequence[str] | Mapping[int, s
     elif isinstance(id2label, Sequence) and not isinstance(id2label, str):
         names = list(id2label)
     else:
-        raise ValueError(f"id2label={_show(id2label)} is not allowed: it must be a list of label names or a "
+        raise ValueError(f"id2label={show(id2label)} is not allowed: it must be a list of label names or a "
                          "dict {id: name}.")
     if len(names) != num_labels or not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
-        raise ValueError(f"id2label={_show(id2label)} is not allowed: the model has num_labels={num_labels}, so it "
+        raise ValueError(f"id2label={show(id2label)} is not allowed: the model has num_labels={num_labels}, so it "
                          f"must name labels 0..{num_labels - 1}, each once, with a non-empty string.")
     return {"num_labels": num_labels, "id2label": {str(i): n for i, n in enumerate(names)},
             "label2id": {n: i for i, n in enumerate(names)}}
@@ -260,7 +260,7 @@ def export_pretrained(model: torch.nn.Module, tokenizer: WordPieceTokenizer, out
     """
     out_dir = check_out_dir(out_dir)
     if not isinstance(tokenizer, WordPieceTokenizer):
-        raise ValueError(f"tokenizer={_show(tokenizer)} is not allowed: it must be a WordPieceTokenizer.")
+        raise ValueError(f"tokenizer={show(tokenizer)} is not allowed: it must be a WordPieceTokenizer.")
     config = hf_config_dict(model, id2label)
     vocab = tokenizer_vocab_list(tokenizer)
     if len(vocab) != model.config.vocab_size:

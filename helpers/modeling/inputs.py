@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from helpers.constants import IGNORE_INDEX
-from helpers.errors import _show
+from helpers.errors import show
 
 if TYPE_CHECKING:  # for annotations only: bert.py imports this module
     from helpers.modeling.bert import BertConfig
@@ -41,7 +41,7 @@ def check_ids(name: str, tensor: Any, shape: torch.Size | None, high: int | None
               dtypes: tuple[torch.dtype, ...] = ID_DTYPES) -> None:
     """Type, dtype, rank, shape, and (with ``high``) one min/max pass: values in [0, high)."""
     if not isinstance(tensor, torch.Tensor):
-        raise ValueError(f"{name}={_show(tensor)} is not allowed: it must be a torch.Tensor of {what}.")
+        raise ValueError(f"{name}={show(tensor)} is not allowed: it must be a torch.Tensor of {what}.")
     if tensor.dtype not in dtypes:
         hint = " (convert with .long())" if not (tensor.is_floating_point() or tensor.is_complex()) else ""
         raise ValueError(f"{name} has dtype {tensor.dtype}, which is not allowed: it must be "
@@ -81,7 +81,7 @@ def check_inputs(config: BertConfig, input_ids: Any, token_type_ids: Any = None,
 def check_attention_mask(attention_mask: Any, shape: torch.Size) -> None:
     """A tensor of the shape of ``input_ids`` holding only 1 (real token) and 0 (padding)."""
     if not isinstance(attention_mask, torch.Tensor) or attention_mask.is_complex():
-        raise ValueError(f"attention_mask={_show(attention_mask)} is not allowed: it must be a "
+        raise ValueError(f"attention_mask={show(attention_mask)} is not allowed: it must be a "
                          f"torch.Tensor with 1 for real tokens and 0 for padding.")
     if attention_mask.shape != shape:
         raise ValueError(f"attention_mask has shape {tuple(attention_mask.shape)}, which is not allowed: "
@@ -117,7 +117,7 @@ def check_mlm_labels(labels: Any, shape: torch.Size, vocab_size: int, attention_
 def check_next_sentence_label(label: Any, batch: int) -> None:
     """A ``torch.long`` tensor of shape (batch,) holding 0 (B follows A) or 1 (B is random)."""
     if not isinstance(label, torch.Tensor) or label.dtype not in LABEL_DTYPES:
-        raise ValueError(f"next_sentence_label={_show(label)} is not allowed: it must be a torch.long "
+        raise ValueError(f"next_sentence_label={show(label)} is not allowed: it must be a torch.long "
                          f"tensor of shape ({batch},) with 0 (B follows A) or 1 (B is random).")
     if label.shape != (batch,):
         raise ValueError(f"next_sentence_label has shape {tuple(label.shape)}, which is not allowed: it "

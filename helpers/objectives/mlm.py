@@ -31,7 +31,7 @@ from typing import Any, Iterable, NamedTuple
 import torch
 
 from helpers.constants import IGNORE_INDEX, SPECIAL_TOKEN_IDS
-from helpers.errors import _show, check_choice, check_positive_int, check_probability
+from helpers.errors import show, check_choice, check_positive_int, check_probability
 
 # What happened at each position (the ``operations`` tensor).
 NOT_SELECTED = 0
@@ -123,7 +123,7 @@ def mask_tokens(
     if isinstance(generator, int) and not isinstance(generator, bool):
         generator = torch.Generator().manual_seed(generator)
     elif generator is not None and not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator={_show(generator)} is not allowed: it must be a torch.Generator, "
+        raise ValueError(f"generator={show(generator)} is not allowed: it must be a torch.Generator, "
                          f"an int seed, or None.")
 
     # ---- 1. select
@@ -228,11 +228,11 @@ def mask_statistics(operations: torch.Tensor, special_tokens_mask: torch.Tensor 
     ``special_tokens_mask`` = 0); ``masked_fraction`` etc. are over the selected positions.
     """
     if not isinstance(operations, torch.Tensor):
-        raise ValueError(f"operations={_show(operations)} is not allowed: it must be the operations "
+        raise ValueError(f"operations={show(operations)} is not allowed: it must be the operations "
                          f"tensor returned by mask_tokens.")
     if special_tokens_mask is not None and (not isinstance(special_tokens_mask, torch.Tensor)
                                             or special_tokens_mask.shape != operations.shape):
-        raise ValueError(f"special_tokens_mask={_show(special_tokens_mask)} is not allowed: it must be a "
+        raise ValueError(f"special_tokens_mask={show(special_tokens_mask)} is not allowed: it must be a "
                          f"tensor with the shape of operations, {tuple(operations.shape)}.")
     if operations.numel() and (int(operations.min()) < NOT_SELECTED or int(operations.max()) > KEPT):
         raise ValueError("operations contains values outside 0..3, which is not allowed: it must hold "
@@ -258,7 +258,7 @@ def _rand(shape: torch.Size, generator: torch.Generator | None, device: torch.de
 def _as_batch(name: str, tensor: Any) -> torch.Tensor:
     if not isinstance(tensor, torch.Tensor) or tensor.dtype == torch.bool or tensor.is_floating_point() \
             or tensor.is_complex():
-        raise ValueError(f"{name}={_show(tensor)} is not allowed: it must be an integer torch.Tensor of "
+        raise ValueError(f"{name}={show(tensor)} is not allowed: it must be an integer torch.Tensor of "
                          f"token ids, shape (batch, seq) or (seq,).")
     if tensor.ndim not in (1, 2) or tensor.numel() == 0:
         raise ValueError(f"{name} has shape {tuple(tensor.shape)}, which is not allowed: it must be a "
@@ -268,7 +268,7 @@ def _as_batch(name: str, tensor: Any) -> torch.Tensor:
 
 def _as_mask(name: str, mask: Any, shape: torch.Size, one_sequence: bool) -> torch.Tensor:
     if not isinstance(mask, torch.Tensor):
-        raise ValueError(f"{name}={_show(mask)} is not allowed: it must be a tensor of 0/1 (or bool) "
+        raise ValueError(f"{name}={show(mask)} is not allowed: it must be a tensor of 0/1 (or bool) "
                          f"shaped like input_ids.")
     if one_sequence and mask.ndim == 1:
         mask = mask.unsqueeze(0)
@@ -285,7 +285,7 @@ def _as_mask(name: str, mask: Any, shape: torch.Size, one_sequence: bool) -> tor
 
 def _check_id(name: str, value: Any, vocab_size: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < vocab_size:
-        raise ValueError(f"{name}={_show(value)} is not allowed: it must be an integer in "
+        raise ValueError(f"{name}={show(value)} is not allowed: it must be an integer in "
                          f"[0, vocab_size={vocab_size}).")
 
 
@@ -310,7 +310,7 @@ def _special_ids(special_token_ids: Iterable[int] | None, vocab_size: int) -> tu
     try:
         ids = tuple(special_token_ids)
     except TypeError:
-        raise ValueError(f"special_token_ids={_show(special_token_ids)} is not allowed: it must be a "
+        raise ValueError(f"special_token_ids={show(special_token_ids)} is not allowed: it must be a "
                          f"list of token ids.") from None
     for i in ids:
         _check_id("special_token_ids item", i, vocab_size)

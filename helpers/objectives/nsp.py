@@ -37,7 +37,7 @@ import torch
 from helpers.progress_bars import tqdm
 
 from helpers.constants import IS_NEXT, IS_RANDOM, PAD_ID
-from helpers.errors import _show, check_positive_int, check_probability
+from helpers.errors import show, check_positive_int, check_probability
 from helpers.text.tokenizer import pad_batch, truncation_lengths
 
 LABEL_NAMES = {IS_NEXT: "IS_NEXT (B follows A)", IS_RANDOM: "IS_RANDOM (B is random)"}
@@ -48,15 +48,15 @@ BATCH_KEYS = ("input_ids", "token_type_ids", "attention_mask", "special_tokens_m
 def check_documents(documents, *, need_two_documents: bool = True) -> None:
     """Refuse anything that is not a list of documents, each a list of non-empty sentence strings."""
     if isinstance(documents, str) or not isinstance(documents, Sequence):
-        raise ValueError(f"documents={_show(documents)} is not allowed: it must be a list of documents, "
+        raise ValueError(f"documents={show(documents)} is not allowed: it must be a list of documents, "
                          "each a list of sentence strings.")
     for d, doc in enumerate(documents):
         if isinstance(doc, str) or not isinstance(doc, Sequence):
-            raise ValueError(f"documents[{d}]={_show(doc)} is not allowed: a document must be a list of "
+            raise ValueError(f"documents[{d}]={show(doc)} is not allowed: a document must be a list of "
                              "sentence strings.")
         for s, sentence in enumerate(doc):
             if not isinstance(sentence, str) or not sentence.strip():
-                raise ValueError(f"documents[{d}][{s}]={_show(sentence)} is not allowed: a sentence must be "
+                raise ValueError(f"documents[{d}][{s}]={show(sentence)} is not allowed: a sentence must be "
                                  "a non-empty string.")
     non_empty = sum(1 for doc in documents if doc)
     if need_two_documents and non_empty < 2:
@@ -104,7 +104,7 @@ def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     random_next_prob = check_probability("random_next_prob", random_next_prob, allow_zero=True)
     dupe_factor = check_positive_int("dupe_factor", dupe_factor)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={_show(seed)} is not allowed: it must be an integer.")
+        raise ValueError(f"seed={show(seed)} is not allowed: it must be an integer.")
 
     tokenized = tokenize_documents(documents, tokenizer, progress=progress, cache=token_cache)
     # remaining[d][j]: tokens in document d from sentence j to its end
@@ -189,7 +189,7 @@ def collate(pairs: Sequence[dict], pad_token_id: int = PAD_ID, label_key: str = 
     ``special_tokens_mask`` with 1; the pair label (``label_key``: ``next_sentence_label``, or
     ``sentence_order_label`` for sentence-order pairs) has shape (batch,)."""
     if isinstance(pairs, dict) or not isinstance(pairs, Sequence) or not pairs:
-        raise ValueError(f"pairs={_show(pairs)} is not allowed: it must be a non-empty list of pairs "
+        raise ValueError(f"pairs={show(pairs)} is not allowed: it must be a non-empty list of pairs "
                          "from make_nsp_pairs.")
     keys = BATCH_KEYS + (label_key,)
     for i, pair in enumerate(pairs):

@@ -30,7 +30,7 @@ from typing import Iterable, Sequence
 import torch
 
 from helpers.constants import CLS_ID, IGNORE_INDEX, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS, UNK_ID
-from helpers.errors import _show, check_choice, check_positive_int, check_text
+from helpers.errors import show, check_choice, check_positive_int, check_text
 
 # The course-wide special tokens; their ids are their positions in this list.
 PAD, UNK, CLS, SEP, MASK = SPECIAL_TOKENS
@@ -196,11 +196,11 @@ def build_vocab(texts: Iterable[str], size: int, min_freq: int = 2, *, lowercase
     size = check_positive_int("size", size, minimum=len(SPECIAL_TOKENS) + 2)
     min_freq = check_positive_int("min_freq", min_freq)
     if isinstance(texts, str):
-        raise ValueError(f"texts={_show(texts)} is not allowed: it must be an iterable of strings, not one string.")
+        raise ValueError(f"texts={show(texts)} is not allowed: it must be an iterable of strings, not one string.")
     word_counts: Counter[str] = Counter()
     for i, text in enumerate(texts):
         if not isinstance(text, str):
-            raise ValueError(f"texts[{i}]={_show(text)} is not allowed: every text must be a string.")
+            raise ValueError(f"texts[{i}]={show(text)} is not allowed: every text must be a string.")
         word_counts.update(w for w in pre_tokenize(text, lowercase) if w not in _SPECIAL_SET)
     if not word_counts:
         raise ValueError("texts is not allowed: it contains no words to learn a vocabulary from.")
@@ -290,7 +290,7 @@ def _check_vocab(tokens: list[str], source: str, where: str) -> None:
     seen: dict[str, int] = {}
     for i, tok in enumerate(tokens):
         if not isinstance(tok, str) or not tok or tok != tok.strip() or any(ch.isspace() for ch in tok):
-            raise ValueError(f"{source}, {where} {i + base}: token {_show(tok)} is not allowed: a token must be "
+            raise ValueError(f"{source}, {where} {i + base}: token {show(tok)} is not allowed: a token must be "
                              "a non-empty string without white space.")
         if tok in seen:
             raise ValueError(f"{source}, {where} {i + base}: token {tok!r} is a duplicate of {where} "
@@ -313,7 +313,7 @@ class WordPieceTokenizer:
 
     def __init__(self, vocab: Sequence[str], lowercase: bool = True):
         if isinstance(vocab, str) or not isinstance(vocab, Sequence):
-            raise ValueError(f"vocab={_show(vocab)} is not allowed: it must be a list of token strings.")
+            raise ValueError(f"vocab={show(vocab)} is not allowed: it must be a list of token strings.")
         vocab = list(vocab)
         _check_vocab(vocab, "vocab", "index")
         self._vocab = vocab
@@ -446,7 +446,7 @@ class WordPieceTokenizer:
 
     def _check_id(self, i: int) -> int:
         if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self._vocab):
-            raise ValueError(f"id={_show(i)} is not allowed: ids must be integers in [0, {len(self._vocab) - 1}].")
+            raise ValueError(f"id={show(i)} is not allowed: ids must be integers in [0, {len(self._vocab) - 1}].")
         return i
 
     # ---- model inputs ----
@@ -461,7 +461,7 @@ class WordPieceTokenizer:
         minimum = n_special + (1 if ids_b is None else 2)
         if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < minimum:
             what = "[CLS] A [SEP]" if ids_b is None else "[CLS] A [SEP] B [SEP]"
-            raise ValueError(f"max_length={_show(max_length)} is not allowed: {what} needs at least {minimum} "
+            raise ValueError(f"max_length={show(max_length)} is not allowed: {what} needs at least {minimum} "
                              f"positions ({n_special} special tokens plus one token per text).")
         word_ids_a = list(word_ids_a) if word_ids_a is not None else [None] * len(ids_a)
         budget = max_length - n_special
@@ -514,7 +514,7 @@ class WordPieceTokenizer:
         index in ``words`` of the word each token came from (``None`` for [CLS]/[SEP]). A word may
         give several tokens (``tokyo`` -> ``tok ##yo``; ``U.S.`` -> ``u . s .``)."""
         if isinstance(words, str) or not isinstance(words, Sequence) or not words:
-            raise ValueError(f"words={_show(words)} is not allowed: it must be a non-empty list of strings.")
+            raise ValueError(f"words={show(words)} is not allowed: it must be a non-empty list of strings.")
         ids, word_ids = [], []
         for wi, word in enumerate(words):
             check_text(f"words[{wi}]", word)
@@ -532,7 +532,7 @@ class WordPieceTokenizer:
         check_choice("padding", padding, ("longest", "max_length"))
         check_choice("return_tensors", return_tensors, ("pt", None))
         if isinstance(texts_or_pairs, str) or not isinstance(texts_or_pairs, Sequence) or not texts_or_pairs:
-            raise ValueError(f"texts_or_pairs={_show(texts_or_pairs)} is not allowed: it must be a non-empty list "
+            raise ValueError(f"texts_or_pairs={show(texts_or_pairs)} is not allowed: it must be a non-empty list "
                              "of strings or of (a, b) pairs of strings.")
         items = []
         for i, item in enumerate(texts_or_pairs):
@@ -541,7 +541,7 @@ class WordPieceTokenizer:
             elif isinstance(item, (tuple, list)) and len(item) == 2:
                 items.append(self.encode_pair(item[0], item[1], max_length))
             else:
-                raise ValueError(f"texts_or_pairs[{i}]={_show(item)} is not allowed: it must be a string or "
+                raise ValueError(f"texts_or_pairs[{i}]={show(item)} is not allowed: it must be a string or "
                                  "an (a, b) pair of strings.")
         return pad_batch(items, max_length if padding == "max_length" else None, return_tensors)
 
@@ -589,7 +589,7 @@ def pad_batch(items: Sequence[dict], length: int | None = None, return_tensors: 
     if length is None:
         length = longest
     elif length < longest:
-        raise ValueError(f"length={_show(length)} is not allowed: an item has {longest} tokens; it must be >= that.")
+        raise ValueError(f"length={show(length)} is not allowed: an item has {longest} tokens; it must be >= that.")
     fill = {"input_ids": pad_token_id, "special_tokens_mask": 1, "labels": IGNORE_INDEX, "word_ids": None}
     out: dict = {}
     for key, value in items[0].items():

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from helpers.constants import IGNORE_INDEX
-from helpers.errors import _show, check_choice, check_positive_int, check_probability
+from helpers.errors import show, check_choice, check_positive_int, check_probability
 from helpers.modeling.bert import BertModel
 from helpers.modeling.heads import HEADS, BertForQuestionAnswering
 from helpers.text.tokenizer import is_punctuation, pad_batch
@@ -64,7 +64,7 @@ def _label_id(task, label, where: str) -> int:
             raise ValueError(f"{where}={label!r} is not allowed: it must be one of {names}.")
         return names.index(label)
     if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label < len(names):
-        raise ValueError(f"{where}={_show(label)} is not allowed: it must be a label id in 0..{len(names) - 1} "
+        raise ValueError(f"{where}={show(label)} is not allowed: it must be a label id in 0..{len(names) - 1} "
                          f"or a label name from {names}.")
     return label
 
@@ -377,11 +377,11 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
     The loop itself is the course's one loop, :func:`helpers.training.loop.train`.
     """
     if freeze_encoder not in (True, False):
-        raise ValueError(f"freeze_encoder={_show(freeze_encoder)} is not allowed: it must be True or False.")
+        raise ValueError(f"freeze_encoder={show(freeze_encoder)} is not allowed: it must be True or False.")
     check_positive_int("batch_size", batch_size)
     check_positive_int("max_length", max_length, minimum=4)
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={_show(seed)} is not allowed: it must be an integer.")
+        raise ValueError(f"seed={show(seed)} is not allowed: it must be an integer.")
     if not hasattr(model, "head_parameters"):
         if isinstance(getattr(model, "bert", model), BertModel):
             model = build_model(task, model, seed=seed)
@@ -404,7 +404,7 @@ def finetune(model: nn.Module, task, *, tokenizer, train_examples: Sequence[dict
     if learning_rate is None:
         learning_rate = 3e-3 if freeze_encoder else 5e-4
     if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate={_show(learning_rate)} is not allowed: it must be a positive number.")
+        raise ValueError(f"learning_rate={show(learning_rate)} is not allowed: it must be a positive number.")
     eval_every = eval_every or max(1, steps // 5)
 
     if dropout is not None:

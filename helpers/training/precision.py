@@ -19,7 +19,7 @@ from typing import ContextManager
 
 import torch
 
-from helpers.errors import _show
+from helpers.errors import show
 
 PRECISIONS = ("fp32", "bf16")
 CPUINFO = Path("/proc/cpuinfo")
@@ -52,11 +52,11 @@ def autocast_context(precision: str, device: str | torch.device) -> ContextManag
     on a device that cannot run it fast.
     """
     if precision not in PRECISIONS:
-        raise ValueError(f"precision={_show(precision)} is not allowed: it must be one of {list(PRECISIONS)}.")
+        raise ValueError(f"precision={show(precision)} is not allowed: it must be one of {list(PRECISIONS)}.")
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"device={_show(device)} is not allowed: it must be a torch device such as 'cpu' "
+        raise ValueError(f"device={show(device)} is not allowed: it must be a torch device such as 'cpu' "
                          "or 'cuda'.") from None
     if precision == "fp32":
         return contextlib.nullcontext()

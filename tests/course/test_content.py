@@ -88,8 +88,8 @@ title = "MLM"
 
 @pytest.mark.parametrize("body, problem", [
     ("""[[question]]\nid = "q1"\nkind = "multiple_choice"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
-[[question.choices]]\ntext = "a"\ncorrect = false\nfeedback = "f"\n
-[[question.choices]]\ntext = "b"\ncorrect = false\nfeedback = "f"\n""", "no choice is marked correct"),
+[[question.choices]]\nid = "a"\ntext = "a"\ncorrect = false\nfeedback = "f"\n
+[[question.choices]]\nid = "b"\ntext = "b"\ncorrect = false\nfeedback = "f"\n""", "no choice is marked correct"),
     ("""[[question]]\nid = "q1"\nkind = "essay"\ntopic = "mlm"\nquestion = "?"\n""", "field 'kind' is 'essay'"),
     ("""[[question]]\nid = "q1"\nkind = "self_check"\ntopic = "nsp"\nquestion = "?"\nmodel_answer = "a"\n""",
      "topic 'nsp' is not in [topics]"),
@@ -100,19 +100,19 @@ title = "MLM"
     ("""[[question]]\nid = "q1"\nkind = "self_check"\ntopic = "mlm"\nquestion = "  "\nmodel_answer = "a"\n""",
      "field 'question' must be non-empty text"),
     ("""[[question]]\nid = "q1"\nkind = "pick_head"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
-[[question.choices]]\ntext = "CLS"\ncorrect = true\nfeedback = "f"\n
-[[question.choices]]\ntext = "tokens"\ncorrect = false\nfeedback = "f"\n""", "must have exactly the choices"),
+[[question.choices]]\nid = "cls"\ntext = "CLS"\ncorrect = true\nfeedback = "f"\n
+[[question.choices]]\nid = "tokens"\ntext = "tokens"\ncorrect = false\nfeedback = "f"\n""", "must have exactly the choices"),
     ("""[[question]]\nid = "q1"\nkind = "prediction"\ntopic = "mlm"\nquestion = "?"\n
-[[question.choices]]\ntext = "a"\ncorrect = true\n
-[[question.choices]]\ntext = "b"\n""", "a prediction has no right answer"),
+[[question.choices]]\nid = "a"\ntext = "a"\ncorrect = true\n
+[[question.choices]]\nid = "b"\ntext = "b"\n""", "a prediction has no right answer"),
     ("""[[question]]\nid = "q1"\nkind = "prediction"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
-[[question.choices]]\ntext = "a"\n
-[[question.choices]]\ntext = "b"\n""", "unknown field(s) explanation"),
+[[question.choices]]\nid = "a"\ntext = "a"\n
+[[question.choices]]\nid = "b"\ntext = "b"\n""", "unknown field(s) explanation"),
     ("""[[question]]\nid = "q1"\nkind = "prediction"\ntopic = "mlm"\nquestion = "?"\n
-[[question.choices]]\ntext = "only one"\n""", "at least two"),
+[[question.choices]]\nid = "only-one"\ntext = "only one"\n""", "at least two"),
     ("""[[question]]\nid = "q1"\nkind = "multiple_choice"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n
-[[question.choices]]\ntext = "a"\ncorrect = "yes"\nfeedback = "f"\n
-[[question.choices]]\ntext = "b"\ncorrect = false\nfeedback = "f"\n""", "choices[0].correct must be true or false"),
+[[question.choices]]\nid = "a"\ntext = "a"\ncorrect = "yes"\nfeedback = "f"\n
+[[question.choices]]\nid = "b"\ntext = "b"\ncorrect = false\nfeedback = "f"\n""", "choices[0].correct must be true or false"),
 ])
 def test_malformed_quiz_entry_names_file_entry_and_problem(tmp_path, body, problem):
     good = """[[question]]\nid = "fine"\nkind = "self_check"\ntopic = "mlm"\nquestion = "?"\nmodel_answer = "a"\n"""
@@ -166,7 +166,7 @@ def test_to_html_escapes_and_splits_paragraphs():
 def test_question_with_more_choices_than_letters_is_refused_at_load(tmp_path):
     """30 choices used to load, then fail with IndexError in the widget (it labels choices A..Z)."""
     def choices(n):
-        return "".join(f'\n[[question.choices]]\ntext = "c{i}"\ncorrect = {str(i == 0).lower()}\nfeedback = "f"\n'
+        return "".join(f'\n[[question.choices]]\nid = "c{i}"\ntext = "c{i}"\ncorrect = {str(i == 0).lower()}\nfeedback = "f"\n'
                        for i in range(n))
     body = """[[question]]\nid = "many"\nkind = "multiple_choice"\ntopic = "mlm"\nquestion = "?"\nexplanation = "e"\n"""
     with pytest.raises(ContentError, match=r"id='many'.*30 choices; at most 26"):
