@@ -113,14 +113,14 @@ def main(argv=None) -> int:
                     f"{acc.positions} positions, held-out text")
         for task in ("sentiment", "ner"):
             c = ex.compare_finetuning(task, tokenizer, {n: {"encoder": k.model} for n, k in arms.items()},
-                                      num_labels=128, seeds=seeds, steps=ft_steps, test_size=test_size, progress=False)
+                                      num_train_examples=128, seeds=seeds, steps=ft_steps, test_size=test_size, progress=False)
             for name in arms:
                 add("2", f"{name}: fine-tuned {task} {c.metric.replace('_', ' ')}, 128 labels: test / held-out (%)",
                     f"{pm(c.scores[name]['test'])} / {pm(c.scores[name]['test_heldout'])}", seed_note)
         # BERT's Table 8 also has a feature-based column: the encoder frozen, only the head trained.
         c = ex.compare_finetuning("ner", tokenizer, {n: {"encoder": k.model, "freeze_encoder": True}
                                                      for n, k in arms.items()},
-                                  num_labels=128, seeds=seeds, steps=ft_steps, test_size=test_size, progress=False)
+                                  num_train_examples=128, seeds=seeds, steps=ft_steps, test_size=test_size, progress=False)
         for name in arms:
             add("2", f"{name}: feature-based (frozen encoder) ner entity f1, 128 labels: test / held-out (%)",
                 f"{pm(c.scores[name]['test'])} / {pm(c.scores[name]['test_heldout'])}", seed_note)
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
         n3 = 64 if quick else 512
         for task in ("paraphrase", "qa"):
             c = ex.compare_finetuning(task, tokenizer, {n: {"encoder": k.model} for n, k in arms.items()},
-                                      num_labels=n3, seeds=seeds, steps=ft_steps, splits=("test",),
+                                      num_train_examples=n3, seeds=seeds, steps=ft_steps, splits=("test",),
                                       test_size=test_size or 300, progress=False)
             for name in arms:
                 add("3", f"{name}: fine-tuned {task} {c.metric.replace('_', ' ')}, {n3} labels (%)",
@@ -170,7 +170,7 @@ def main(argv=None) -> int:
         for task in ("sentiment", "ner"):
             c = ex.compare_finetuning(task, course.tokenizer, {
                 "frozen": {"encoder": course.model, "freeze_encoder": True},
-                "end-to-end": {"encoder": course.model}}, num_labels=n5, seeds=seeds, steps=ft_steps,
+                "end-to-end": {"encoder": course.model}}, num_train_examples=n5, seeds=seeds, steps=ft_steps,
                 test_size=test_size, progress=False)
             for name in ("frozen", "end-to-end"):
                 add("5", f"{task} {c.metric.replace('_', ' ')}, {n5} labels, {name}: test / held-out (%)",

@@ -326,14 +326,14 @@ class FinetuneScore:
     history: dict = field(repr=False, default_factory=dict)
 
 
-def finetune_and_score(task: TaskData, tokenizer, *, encoder=None, config=None, num_labels: int = 128,
+def finetune_and_score(task: TaskData, tokenizer, *, encoder=None, config=None, num_train_examples: int = 128,
                        splits=("test", "test_heldout"), freeze_encoder: bool = False, steps: int = FINETUNE_STEPS,
                        learning_rate: float | None = None, batch_size: int = 16, seed: int = 0,
                        test_size: int | None = None, progress: bool = False) -> FinetuneScore:
     """A head on ``encoder`` (pre-trained; ``None`` with a ``config`` = from scratch), trained on
-    ``num_labels`` examples drawn with ``seed``, scored on ``splits``."""
+    ``num_train_examples`` labeled examples drawn with ``seed``, scored on ``splits``."""
     model = build_model(task, encoder, config=config, seed=seed)
-    run = finetune(model, task, tokenizer=tokenizer, train_examples=subsample(task, num_labels, seed=seed),
+    run = finetune(model, task, tokenizer=tokenizer, train_examples=subsample(task, num_train_examples, seed=seed),
                    freeze_encoder=freeze_encoder, steps=steps, learning_rate=learning_rate, batch_size=batch_size,
                    seed=seed, eval_examples=[], progress=progress)
     metric = main_metric(task)
@@ -355,7 +355,7 @@ class Comparison:
     seconds: dict[str, Spread]
     trainable_parameters: dict[str, int]
     baseline: dict[str, float | None]      # split -> majority-class accuracy (classification only)
-    num_labels: int
+    num_train_examples: int                # labeled training examples per run (not classes)
     seeds: list[int]
     steps: int
     test_size: int | None = None           # examples scored per split (None: the whole split)
@@ -384,25 +384,27 @@ class Comparison:
         return "\n".join(lines)
 
 
-def compare_finetuning(task_name: str, tokenizer, arms: dict[str, dict], *, num_labels: int = 128, seeds=(0, 1, 2),
+def compare_finetuning(task_name: str, tokenizer, arms: dict[str, dict], *, num_train_examples: int = 128,
+                       seeds=(0, 1, 2),
                        steps: int = FINETUNE_STEPS, splits=("test", "test_heldout"), test_size: int | None = None,
                        progress: bool = True) -> Comparison:
     """Run each arm (name -> keyword arguments of :func:`finetune_and_score`, e.g.
     ``{"encoder": model}``, ``{"encoder": None, "config": config}`` or ``{"encoder": model,
     "freeze_encoder": True}``) once per seed, everything else shared."""
-    check_positive_int("num_labels", num_labels)
+    check_positive_int("num_train_examples", num_train_examples)
     task = get_task(task_name)
     runs: dict[str, list[FinetuneScore]] = {arm: [] for arm in arms}
     jobs = [(arm, seed) for arm in arms for seed in seeds]
     for arm, seed in tqdm(jobs, desc=f"{task_name}: fine-tuning runs", disable=not progress, leave=True):
-        runs[arm].append(finetune_and_score(task, tokenizer, seed=seed, splits=splits, num_labels=num_labels,
+        runs[arm].append(finetune_and_score(task, tokenizer, seed=seed, splits=splits,
+                                            num_train_examples=num_train_examples,
                                             steps=steps, test_size=test_size, **arms[arm]))
     return Comparison(
         task=task_name, metric=main_metric(task),
         scores={arm: {s: Spread([r.scores[s] for r in rs]) for s in splits} for arm, rs in runs.items()},
         seconds={arm: Spread([r.seconds for r in rs]) for arm, rs in runs.items()},
         trainable_parameters={arm: rs[0].trainable_parameters for arm, rs in runs.items()},
-        baseline={s: majority_baseline(task, s) for s in splits}, num_labels=num_labels, seeds=list(seeds),
+        baseline={s: majority_baseline(task, s) for s in splits}, num_train_examples=num_train_examples, seeds=list(seeds),
         steps=steps, test_size=test_size)
 
 
@@ -427,7 +429,7 @@ def learning_curve(task_name: str, checkpoint: Checkpoint | None = None, *, labe
     checkpoint = checkpoint or load_checkpoint(course_checkpoint_path())
     arms = {"pre-trained": {"encoder": checkpoint.model},
             "from scratch": {"encoder": None, "config": checkpoint.model.config}}
-    points = {n: compare_finetuning(task_name, checkpoint.tokenizer, arms, num_labels=n, seeds=seeds, steps=steps,
+    points = {n: compare_finetuning(task_name, checkpoint.tokenizer, arms, num_train_examples=n, seeds=seeds, steps=steps,
                                     splits=splits, test_size=test_size, progress=progress)
               for n in label_counts}
     return LearningCurve(task=task_name, metric=points[label_counts[0]].metric, points=points)

@@ -400,7 +400,7 @@ from helpers.experiments import compare_finetuning
 tokenizer_of_family = family["80/10/10 + NSP"].tokenizer  # both checkpoints share one vocabulary
 fine_tuned = {name: {"encoder": ckpt.model} for name, ckpt in zip(positions, family.values())}
 frozen = {name: {"encoder": ckpt.model, "freeze_encoder": True} for name, ckpt in zip(positions, family.values())}
-settings = dict(num_labels=128, splits=("test",), test_size=300)  # 300 test examples per run keep it quick
+settings = dict(num_train_examples=128, splits=("test",), test_size=300)  # 300 test examples per run keep it quick
 downstream = {
     "sentiment, fine-tuned": compare_finetuning("sentiment", tokenizer_of_family, fine_tuned, **settings),
     "NER, fine-tuned": compare_finetuning("ner", tokenizer_of_family, fine_tuned, **settings),

@@ -38,7 +38,7 @@ predict_first("predict-sentence-objectives-downstream")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-result = compare_finetuning("paraphrase", tokenizer, encoders, num_labels=512, seeds=(0, 1, 2), splits=("test",),
+result = compare_finetuning("paraphrase", tokenizer, encoders, num_train_examples=512, seeds=(0, 1, 2), splits=("test",),
                             test_size=300)
 
 # %%

@@ -33,7 +33,7 @@ encoders = {arm: {"encoder": checkpoint.model} for arm, checkpoint in family.ite
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-result = compare_finetuning("qa", tokenizer, encoders, num_labels=512, seeds=(0, 1, 2), splits=("test",),
+result = compare_finetuning("qa", tokenizer, encoders, num_train_examples=512, seeds=(0, 1, 2), splits=("test",),
                             test_size=300)
 
 # %%

@@ -386,7 +386,7 @@ from helpers.course.plots import plot_grouped_bars
 from helpers.experiments import compare_finetuning
 
 arms = {"frozen": {"encoder": encoder, "freeze_encoder": True}, "end to end": {"encoder": encoder}}
-frozen_vs_end_to_end = {name: compare_finetuning(name, tokenizer, arms, num_labels=512, seeds=(0,), steps=150,
+frozen_vs_end_to_end = {name: compare_finetuning(name, tokenizer, arms, num_train_examples=512, seeds=(0,), steps=150,
                                                  test_size=TEST, progress=True)
                         for name in ("sentiment", "ner")}
 

@@ -23,7 +23,7 @@ def test_comparison_summary_reads_each_arm_against_the_spread():
     scores = {"a": {"test": ex.Spread([0.60, 0.64])}, "b": {"test": ex.Spread([0.50, 0.50])},
               "c": {"test": ex.Spread([0.55, 0.61])}}
     result = ex.Comparison(task="paraphrase", metric="accuracy", scores=scores, seconds={}, trainable_parameters={},
-                           baseline={"test": None}, num_labels=512, seeds=[0, 1], steps=150, test_size=300)
+                           baseline={"test": None}, num_train_examples=512, seeds=[0, 1], steps=150, test_size=300)
     assert result.spreads("test") == pytest.approx({"a": 0.02, "b": 0.0, "c": 0.03})
     assert result.summary("test").splitlines() == [
         "paraphrase (accuracy on 300 test examples, mean ± spread over seeds [0, 1]):",
@@ -82,7 +82,7 @@ def test_sentence_head_breakdown_covers_four_kinds(tiny_model, story_tokenizer):
 def test_compare_finetuning_and_learning_curve_repeat_exactly(tiny_model, story_tokenizer, tiny_config):
     arms = {"pre-trained": {"encoder": tiny_model}, "from scratch": {"encoder": None, "config": tiny_config},
             "frozen": {"encoder": tiny_model, "freeze_encoder": True}}
-    kwargs = dict(num_labels=8, seeds=(0, 1), steps=3, test_size=20, progress=False)
+    kwargs = dict(num_train_examples=8, seeds=(0, 1), steps=3, test_size=20, progress=False)
     a = ex.compare_finetuning("sentiment", story_tokenizer, arms, **kwargs)
     b = ex.compare_finetuning("sentiment", story_tokenizer, arms, **kwargs)
     assert a.scores == b.scores
