@@ -17,7 +17,7 @@ def test_course_content_loads_with_the_required_counts():
     assert kinds.count("multiple_choice") >= 10
     assert kinds.count("prediction") >= 8
     assert len(load_deck()) == 12
-    assert [t.notebook for t in bank.topics.values()] == [1, 2, 3, 4, "4b", "4e", 5, "5b"]
+    assert [t.notebook for t in bank.topics.values()] == [0, 1, 2, 3, 4, "4b", "4e", 5, "5b"]
 
 
 def test_every_notebook_topic_has_questions_and_filters_work():
@@ -154,7 +154,7 @@ def test_malformed_card_names_the_card(tmp_path):
 
 
 def test_load_quiz_rejects_unknown_topic_with_a_clear_message():
-    with pytest.raises(ValueError, match=r"topic='mlmm' is not allowed: it must be one of 'next_token', 'mlm'"):
+    with pytest.raises(ValueError, match=r"topic='mlmm' is not allowed: it must be one of 'start', 'next_token', 'mlm'"):
         load_quiz("mlmm")
 
 
@@ -194,7 +194,7 @@ def test_notebook_ids_with_a_letter_are_normalised_and_ordered():
     assert sorted([5, "4c", 4, "5b", "4b"], key=notebook_sort_key) == [4, "4b", "4c", 5, "5b"]
     assert load_quiz(notebook="04e") == load_quiz(notebook="4e") == load_quiz("scale")
     assert load_quiz(notebook="05") == load_quiz(notebook=5) == load_quiz("heads")
-    with pytest.raises(ValueError, match=r"notebook='4z' is not allowed: it must be one of 1, 2, 3, 4, '4b', '4e'"):
+    with pytest.raises(ValueError, match=r"notebook='4z' is not allowed: it must be one of 0, 1, 2, 3, 4, '4b', '4e'"):
         load_quiz(notebook="4z")
     with pytest.raises(ValueError, match="notebook='x' is not allowed"):
         load_quiz(notebook="x")
