@@ -6,6 +6,12 @@ check what nbval cannot: that the committed ``.ipynb`` files match their sources
 present, no errors), that each opens with what the learner will do and learn and ends with a
 summary and a pointer to the next notebook, that the curriculum's topics all appear somewhere, and
 that the recorded run times and memory fit the course's budget.
+
+The course has a core path and optional deep dives. Core notebooks are numbered 00 to 07 without a
+letter (00_start_here ... 07_flashcards); each one's "Next" links the next core notebook. Optional
+notebooks carry a letter after the number of the core notebook they follow (04a after 04; 05a, 05b,
+05c after 05), say "Optional" in their first cell, and link the next core notebook. The core path has
+limits of its own (words of prose, seconds of computing: ``scripts/course_length.py``).
 """
 from __future__ import annotations
 
@@ -21,27 +27,60 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]*_*.py"))
 IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
-NAME = re.compile(r"^(?P<number>[0-9]{2})(?P<letter>[a-z]?)_[a-z0-9_]+$")  # 04_pretraining, 04e_bert_at_real_scale
+NAME = re.compile(r"^(?P<number>[0-9]{2})(?P<letter>[a-z]?)_[a-z0-9_]+$")  # 04_pretraining, 05b_bert_at_real_scale
 
 spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
 build = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(build)
+
+spec = importlib.util.spec_from_file_location("course_length", ROOT / "scripts" / "course_length.py")
+length = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(length)
 
 
 def load(path: Path):
     return nbformat.read(path, as_version=4)
 
 
+CORE_NOTEBOOKS = 8  # 00_start_here to 07_flashcards
+
+
+def is_core(path: Path) -> bool:
+    return not NAME.match(path.stem)["letter"]
+
+
+CORE = [p for p in IPYNBS if is_core(p)]
+
+
+def next_core(path: Path) -> Path | None:
+    """The core notebook a learner goes on to after ``path`` (None after the last)."""
+    number = int(NAME.match(path.stem)["number"])
+    later = [p for p in CORE if int(NAME.match(p.stem)["number"]) > number]
+    return later[0] if later else None
+
+
 def test_the_sequence_is_complete_and_starts_with_start_here():
     names = [p.stem for p in IPYNBS]
     assert names[0] == "00_start_here", "the Makefile opens notebooks/00_start_here.ipynb"
     assert all(NAME.match(n) for n in names), names
-    numbers = sorted({int(NAME.match(n)["number"]) for n in names})
-    assert numbers == list(range(len(numbers))), f"notebook numbers must run 00, 01, ... without gaps: {names}"
-    main = [n for n in names if not NAME.match(n)["letter"]]
-    assert len(main) == len(numbers), f"each number needs its main notebook (04 before 04b, 04c): {names}"
-    assert len(numbers) >= 8, "the course has notebooks 0 to 7"
+    core_numbers = [int(NAME.match(p.stem)["number"]) for p in CORE]
+    assert core_numbers == list(range(CORE_NOTEBOOKS)), (
+        f"the core path is notebooks 00 to 07, one each, without a letter: {[p.stem for p in CORE]}")
+    assert CORE[-1].stem == "07_flashcards" and "06_self_check" in [p.stem for p in CORE], (
+        "the core path ends with the self-check and the flashcards")
+    for path in IPYNBS:
+        if not is_core(path):
+            assert int(NAME.match(path.stem)["number"]) < CORE_NOTEBOOKS - 1, (
+                f"{path.name}: an optional notebook follows a core one before the self-check (04a, 05b, ...)")
     assert names == [p.stem for p in SOURCES], "every notebook needs its source in notebooks/src and vice versa"
+
+
+@pytest.mark.parametrize("path", [p for p in IPYNBS if not is_core(p)], ids=lambda p: p.stem)
+def test_optional_notebook_says_so_in_its_first_cell(path):
+    first = next(c.source for c in load(path).cells if c.cell_type == "markdown")
+    lines = [line for line in first.splitlines() if line.strip()]
+    assert re.search(r"\boptional\b", "\n".join(lines[:2]), re.I), (
+        f"{path.name} is an optional deep dive: its title or the line after it must say 'Optional'")
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -94,9 +133,9 @@ def test_notebook_opens_with_what_you_will_learn_and_ends_with_summary_and_next(
     assert links, f"{path.name} must end with a link to where to go next"
     for link in links:
         assert (NOTEBOOKS / link).exists(), f"{path.name} links to a missing notebook {link}"
-    index = IPYNBS.index(path)
-    if index + 1 < len(IPYNBS):
-        assert IPYNBS[index + 1].name in links, f"{path.name} must point to the next notebook, {IPYNBS[index + 1].name}"
+    following = next_core(path)
+    if following is not None:
+        assert following.name in links, f"{path.name} must point to the next core notebook, {following.name}"
     else:
         assert "RoBERTa" in closing, "the last notebook points to the next lesson, RoBERTa"
 
@@ -161,6 +200,35 @@ def test_recorded_times_and_memory_fit_the_budget():
         assert needed[name] <= 120, f"{name} took {wall} s wall, {cpu} s CPU (budget: 120 s per notebook)"
         assert megabytes <= 2048, f"{name} peaked at {megabytes} MB (budget: 2 GB)"
     assert sum(needed.values()) <= 600, "the whole sequence must run in 10 minutes"
+
+
+def test_core_path_fits_its_limits():
+    """About two hours of work: at most 9,000 words of prose and 6 minutes of computing in all (the wall
+    times of notebooks/timings.md; the 120 s per notebook is checked for every notebook above)."""
+    core = [row for row in length.course_lengths(with_activities=False) if row.core]
+    assert [row.name for row in core] == [p.stem for p in CORE]
+    missing = [row.name for row in core if row.seconds is None]
+    assert not missing, f"timings.md has no time for {missing}: rebuild them (python scripts/build_notebooks.py)"
+    words = {row.name: row.words for row in core}
+    assert sum(words.values()) <= length.CORE_LIMITS["words"], (
+        f"the core path has {sum(words.values()):,} words of prose (limit {length.CORE_LIMITS['words']:,}): {words}")
+    seconds = {row.name: row.seconds for row in core}
+    assert sum(seconds.values()) <= length.CORE_LIMITS["seconds"], (
+        f"the core path computes for {sum(seconds.values()):.0f} s (limit 360 s): {seconds}")
+
+
+def test_course_length_counts_prose_and_activities(tmp_path):
+    source = tmp_path / "03_example.py"
+    source.write_text("# %% [markdown]\n# # Title\n#\n# four words of prose\n\n# %%\n"
+                      "predict_first('predict-copy-collapse')\ncheck_nsp_example(f)\nquiz('nsp', kind='multiple_choice')\n")
+    assert length.prose_words(source) == 6  # "#", "Title" and the four words
+    found = length.activities(source)
+    assert found["prediction"] == 1 and found["coding exercise"] == 1
+    from helpers.course.content import load_quiz
+    assert found["multiple-choice question"] == len(load_quiz("nsp", kind="multiple_choice")) > 0
+    assert length.is_core("07_flashcards") and not length.is_core("05b_bert_at_real_scale")
+    with pytest.raises(ValueError, match="is not a notebook name"):
+        length.is_core("5b_scale")
 
 
 def test_percent_format_parser_splits_cells():
