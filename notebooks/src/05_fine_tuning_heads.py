@@ -3,22 +3,19 @@
 # %% [markdown]
 # # 5. Fine-tuning heads: one encoder, many tasks
 #
-# Stage two of the workflow. The pre-trained encoder from notebook 4 knows a lot about the story world,
-# but it does not do anything useful yet: its heads fill in blanks and say whether sentence B follows
-# sentence A. To build a
-# sentiment classifier, an entity tagger or a question answerer, we attach a **small task-specific head**
-# and train on **labeled** examples.
+# Stage two of the workflow. The pre-trained encoder knows a lot about the story world, but its heads
+# only fill in blanks and judge whether B follows A. To build a sentiment classifier, an entity tagger or
+# a question answerer, we attach a **small task-specific head** and train on **labeled** examples.
 #
 # ## What you will do and learn
 #
 # - Put **several heads** on the **same** pre-trained encoder: `[CLS]` heads for sentiment and
-#   paraphrase, a per-token head for named entities, a start/end head for question answering; see their
-#   predictions on example inputs, and why some tasks need more labels and steps than others (and one,
-#   paraphrase, more than this notebook can give).
+#   paraphrase, a per-token head for named entities, a start/end head for question answering; write two
+#   heads yourself.
 # - See that **the head decides the task**: same encoder, same input, different head, different task.
 # - Compare **frozen** (train the head only) and **end-to-end** fine-tuning.
-# - Measure the headline result: **pre-trained versus from scratch** with 32 to 512 labels, including on
-#   words that never appear in the labeled data.
+# - Measure the headline result: **pre-trained versus from scratch** with 32 to 512 labels, also on
+#   words the labeled data never showed.
 # - Finish the "trace the training loop" exercise, part b.
 
 # %%
@@ -35,10 +32,10 @@ encoder, tokenizer = course.model, course.tokenizer  # pre-trained once (noteboo
 # %% [markdown]
 # ## The tasks
 #
-# `helpers.text.tasks` builds five labeled tasks about the same story world the encoder was pre-trained on.
-# Each has train / validation / test splits, plus a **held-out-vocabulary test split** whose key words
-# (names, towns, things, describing words) never occur in any labeled training example, though they do
-# occur in the pre-training stories.
+# `helpers.text.tasks` builds labeled tasks about the story world the encoder was pre-trained on. Each
+# has train, validation and test splits, plus a **held-out-vocabulary test split** whose key words
+# (names, towns, things, describing words) occur in no labeled training example, though they do occur in
+# the pre-training stories.
 
 # %%
 from helpers.experiments import get_task
@@ -60,13 +57,10 @@ print("            passage:", qa["context"])
 # %% [markdown]
 # ### How the sentiment labels are made
 #
-# "we had the honey in kingsley ." labelled *positive* may look odd: nothing in it praises anything.
-# The task's labels come from a fixed rule (`helpers.text.tasks.SENTIMENT_RULE`), and every word of the
-# story world carries a polarity: describing words (*lovely*, *awful*, ...) and also things (a honey
-# jar is a nice thing to have, a cockroach is not). A review's label is the polarity of its describing
-# word; `not` changes it (`not` + positive is negative, `not` + negative is neutral: no complaint, no
-# praise); a review with no describing word takes the polarity of the thing it mentions. Here are the
-# rule and some of the word lists the model has to learn it from:
+# "we had the honey in kingsley ." labelled *positive* may look odd. The labels follow a fixed rule
+# (`helpers.text.tasks.SENTIMENT_RULE`): every describing word (*lovely*, *awful*, ...) and every thing
+# (honey is nice to have, a cockroach is not) carries a polarity; a review takes its describing word's,
+# changed by a `not`, or else its thing's. The rule and some of the word lists:
 
 # %%
 from helpers.text import tasks as task_rules
@@ -89,37 +83,22 @@ for word in first["key_words"]:
 # %% [markdown]
 # ## Three kinds of head
 #
-# `helpers/modeling/heads.py` holds the three heads, with Hugging Face's names and shapes. Each wraps a copy of
-# the pre-trained `BertModel`, and each is **one linear layer**. They differ only in **which encoder
+# `helpers/modeling/heads.py` holds three heads with Hugging Face's names and shapes. Each wraps a copy of
+# the pre-trained `BertModel`, each is **one linear layer**, and they differ only in **which encoder
 # output they read**:
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-from helpers.course.demos import show_source
-from helpers.modeling.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
-
-show_source(BertForSequenceClassification.forward)
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-show_source(BertForTokenClassification.forward)
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-show_source(BertForQuestionAnswering.forward, end="loss = None")
-
-# %% [markdown]
-# - **Sequence classification** reads the pooled `[CLS]` output, one vector per input, and maps it to
-#   one score per class: *(batch, num_labels)*. Sentiment, topic, and, with two segments, paraphrase.
+#
+# - **Sequence classification** reads the pooled `[CLS]` output and gives one score per class:
+#   *(batch, num_labels)*. Sentiment, topic and, with two segments, paraphrase.
 # - **Token classification** reads **every** position's output: *(batch, positions, num_labels)*. Named
 #   entities: one tag per token.
-# - **Question answering** also reads every position, and gives each token two scores, "the answer
-#   starts here" and "the answer ends here": *(batch, positions)* twice. The answer is the best-scoring
-#   span.
+# - **Question answering** also reads every position and gives each token two scores, "the answer starts
+#   here" and "the answer ends here": *(batch, positions)* twice. The answer is the best-scoring span.
 #
 # The shapes, on a real input:
 
 # %%
+from helpers.modeling.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
+
 batch = tokenizer.encode_batch(["the small dog barks at the mailman ."])
 heads = {"[CLS] head, 3 classes": BertForSequenceClassification.from_pretrained_encoder(encoder, 3),
          "per-token head, 7 tags": BertForTokenClassification.from_pretrained_encoder(encoder, 7),
@@ -174,23 +153,38 @@ def token_head(last_hidden_state, classifier, labels):
     """
     raise NotImplementedError("your code here")
 
-
 # %%
 from helpers.course.exercises import check_heads
 
 check_heads(sequence_head, token_head)
 
 # %% [markdown]
+# **The course's version, to compare with yours.** The three heads' `forward` (the course's sequence head
+# passes the `[CLS]` vector through the pooler first):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+from helpers.course.demos import show_source
+from helpers.modeling.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
+
+show_source(BertForSequenceClassification.forward)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+show_source(BertForTokenClassification.forward)
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+show_source(BertForQuestionAnswering.forward, end="loss = None")
+
+# %% [markdown]
 # ## One encoder, four tasks
 #
-# Now we fine-tune. Every model below starts from the **same** pre-trained encoder (each gets its own
-# copy) plus a new head, and trains end to end. The recipe is not the same for every task, and that is
-# part of the lesson: sentiment and entity tags are learnt from 512 labeled examples in 150 steps, a few
-# seconds each. Question answering is not: with that recipe it gets only about two answers in five
-# exactly right, so it trains on every labeled example (1,000), with twice the default learning rate, for
-# 500 steps. Paraphrase gets 1,000 examples and 200 steps at a lower learning rate (with the default
-# one it learns its training pairs by heart and does worse on new ones). While these two train, their validation score is recorded every 50
-# steps.
+# Every model below starts from its own copy of the **same** pre-trained encoder plus a new head, and
+# trains end to end. The recipe differs by task, and that is part of the lesson: sentiment and entity
+# tags learn from 512 labeled examples in 150 steps; question answering gets all 1,000 labeled examples,
+# 500 steps and twice the default learning rate; paraphrase 1,000 examples and 200 steps at a lower one.
+# For these two, the validation score is recorded every 50 steps.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -228,13 +222,11 @@ for name in ("qa", "paraphrase"):
     print(f"{name:11s}", "  ".join(f"{step}: {value:.0%}" for step, value in zip(history["eval_step"], history["eval"])))
 
 # %% [markdown]
-# Read the scores before the predictions. Sentiment and entity tags are close to 100% after 150 steps.
-# QA ends well above 80% exact match, and its curve shows why 150 steps were not enough: it was still
-# climbing steeply there, and goes on climbing almost to the end. Paraphrase is the exception: about two
-# pairs in three right, where a coin flip gets 50%, and its curve flattens early. The heads and the
-# code are the same in every case: what differs is how far each task is from what pre-training taught,
-# and how much labeled data and how many steps it needs. Let us see what each model says about inputs
-# it has not seen:
+# Sentiment and entity tags are close to 100% after 150 steps. QA ends well above 80% exact match, and
+# its curve shows why 150 steps were not enough: it was still climbing steeply there. Paraphrase is the
+# exception: about two pairs in three right, where a coin flip gets half, and its curve is flat from the
+# start. The heads and code are the same; what differs is how far each task is from what pre-training
+# taught. Here is what each model says about inputs it has not seen:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -272,26 +264,15 @@ for example in tasks["qa"].test[:3]:
 
 # %% [markdown]
 # The sentiment model notices the "not"; the entity tagger finds the person, the organisation and the
-# town. The paraphrase model has a pair with the roles said two ways ("tom gave mia" / "mia got ... from
-# tom"); with its test accuracy, one answer proves little either way (the breakdown below shows what it
-# has and has not learnt).
+# town. For paraphrase, with its test accuracy, one answer proves little either way.
 #
-# The QA lines are the first three questions of the test split, not chosen, and three is a small
-# sample: at the test score above, all three may be right, or one or two may not (which of them a run
-# gets right can change with the number of CPU threads, which changes the rounding of the arithmetic).
-# Each answer is marked, and a wrong one says what kind of wrong it is. Every answer is a span of the
-# passage, since the head can only point at tokens there; the kinds of mistake show how it works:
-#
-# - **A span from another fact**, such as a name from another sentence when the question asks "who
-#   bought the storybook?". The model has learnt what *kind* of span answers a question ("who": a name) more
-#   firmly than which fact the question is about (matching "bought the storybook" to the passage);
-#   when that match is weak, it picks the wrong name.
-# - **The right fact, another part of it.** After 150 steps, the model answered "what did angela
-#   find?" with "thornbury", the town of the right sentence ("angela found the lamp in thornbury"): it
-#   had found the fact but not yet which slot "what" asks for. Trained longer, it answers "lamp".
-# - **Starts at the answer, ends too late.** Start and end are scored separately (two numbers per
-#   token), and the decoder only requires the end to come after the start, within 12 word-pieces.
-#   When the end scores are unsure, the best pair can run on past the name, even across a full stop.
+# The QA lines are the first three test questions, not chosen; which of them a run gets right can change
+# with the number of CPU threads. A wrong answer is marked with its kind, and the kinds show how the head
+# works: it can only point at tokens of the passage, it learns what *kind* of span a question wants
+# ("who": a name) before it reliably matches the question to the right fact (**a span from another
+# fact**) or to the right slot of that fact (**the right fact, another part of it**), and because start
+# and end are scored separately, unsure end scores can run on past the answer (**starts at the answer,
+# ends too late**).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -307,29 +288,20 @@ for kind, right in sorted(right_by_kind.items()):
     print(f"{kind:32s} {sum(right) / len(right):4.0%} right  ({len(right)} test pairs)")
 
 # %% [markdown]
-# Paraphrase is the one head that does not convince, and the breakdown by kind of pair shows why. Pairs
-# that are paraphrases are mostly recognised; negatives with one or two parts changed (swapped roles,
-# another person, town, day or thing, an added "not") are mostly called paraphrases too, and even pairs
-# about two different events are often missed. The model has learnt something like "the same kind of
-# sentence with mostly the same words: a paraphrase". It has not learnt to check every part, which
-# means lining the two sentences up piece by piece across different word orders ("tom gave mia the
-# kite" / "mia got the kite from tom") and across synonyms ("handed", "received"). Neither pre-training
-# objective asked for that: MLM fills a blank from its context, and NSP judged whether B continues A,
-# mostly by topic, which every pair here shares.
-#
-# More of the same does not close the gap. Measured while writing this notebook (test accuracy, seed 0):
-# the default recipe (512 labels, 150 steps) scored lower than the run above; twice or four times the
-# default learning rate did no better; and eight times as many labels (8,000, generated for the
-# purpose) with 1,200 steps, several minutes of training, still stayed below 80%. A paraphrase head that convinces needs an encoder whose pre-training taught it to compare
-# sentences, or many more labels than a few minutes can use; real BERT started from far more text and
-# a far larger model.
+# Paraphrase is the one head that does not convince, and the breakdown shows why: most true paraphrases
+# are recognised, but so are most negatives with one or two parts changed (swapped roles, another
+# person, town, day or thing, an added "not"). The model has learnt "the same kind of sentence with
+# mostly the same words", not to line two sentences up piece by piece across word orders ("tom gave mia
+# the kite" / "mia got the kite from tom") and synonyms. Neither pre-training objective asked for that:
+# MLM fills a blank from its context, and NSP judged mostly by topic, which every pair here shares. More
+# labels and steps did not close the gap in our trials (`docs/lab_notes.md`).
 
 # %% [markdown]
 # ## The head decides the task
 #
-# To make the point as sharply as possible, we now **freeze** the encoder and train only a head, once
-# for sentiment and once for entities. The two models then share the *identical* encoder, number for
-# number, and we give both the same input:
+# To make the point sharply, we **freeze** the encoder and train only a head, once for sentiment and once
+# for entities. The two models then share an *identical* encoder, number for number, and get the same
+# input:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -354,31 +326,24 @@ print("NER head:        ", predict(frozen["ner"].model, tokenizer, tasks["ner"],
 
 # %% [markdown]
 # Do not read much into the predictions themselves: a head trained alone on a frozen encoder for 150
-# steps is weak (the next section measures how weak), so the sentiment head's "negative" and the
-# organisation tags on *small dog barks at* and *mailman* are mistakes. The point is their **form**: one label for the
-# sentence from one head, one tag per token from the other.
-#
-# Nothing about the input or the encoder says "sentiment" or "entities". The encoder turns the input into
-# one vector per position, the same vectors in both cases; **the head decides** which of them to read
-# and what to predict from them. That is why one pre-trained encoder can serve many tasks.
+# steps is weak (the next section measures how weak). The point is their **form**: one label for the
+# sentence from one head, one tag per token from the other. The encoder gives the same vectors to both;
+# **the head decides** which to read and what to predict. That is why one pre-trained encoder can serve
+# many tasks.
 
 # %% [markdown]
 # ## Frozen or end to end?
 #
-# Before you look at the scores, predict:
+# Freezing is cheap: the encoder only runs forward, stores nothing for the backward pass, and one copy
+# can serve every head; but its features cannot adapt to the task. Training **end to end** updates every
+# weight, starting from the pre-trained ones. `helpers.experiments.compare_finetuning` runs the same
+# recipe for both (same 512 labels, 150 steps and seed; only `freeze_encoder` differs) and scores both
+# test splits: here one seed, on sentiment and NER (`benchmarks/claims.py` runs three). Predict first:
 
 # %%
 from helpers.course.quiz import compare_prediction, predict_first
 
 predict_first("predict-frozen-vs-end-to-end")
-
-# %% [markdown]
-# Freezing is cheap (the encoder only runs forward, it has nothing to store for the backward pass, and
-# one copy of it can serve every head), but the encoder's features cannot adapt to the task. Training
-# **end to end** updates every weight, starting from the pre-trained ones.
-# `helpers.experiments.compare_finetuning` runs the same recipe once per arm and seed (same 512
-# labels, same 150 steps, same seed; only `freeze_encoder` differs) and scores both test splits. Here
-# one seed, on sentiment and NER; `benchmarks/claims.py` runs three.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -411,24 +376,22 @@ compare_prediction("predict-frozen-vs-end-to-end", "; ".join(
     f"({100 * result.difference('end to end', 'frozen'):+.0f} points)" for name, result in frozen_vs_end_to_end.items()))
 
 # %% [markdown]
-# With the same labels and steps, end to end does better, by a margin that depends on the task. Our small
-# encoder's features were shaped for filling blanks and judging whether B follows A; entity tags can be read
-# off them fairly well as they are (the frozen tagger is only a few points behind), sentiment hardly at
-# all (the frozen sentiment head gets fewer than half right, with three
-# classes), and letting the features adapt pays most there.
-# The frozen head trains a few hundred numbers instead of about a million. In general: with a large,
-# well-trained encoder and a task close to pre-training, or very few labels, a frozen encoder can be
-# enough; with more labeled data and a task further from pre-training, end to end is the usual choice.
+# End to end wins, by a margin that depends on the task. Our encoder's features were shaped for filling
+# blanks and judging whether B follows A: entity tags can be read off them nearly as they are (the frozen
+# tagger is a few points behind), sentiment hardly at all (the frozen head gets fewer than half right),
+# so letting the features adapt pays most there. The frozen head trains a few hundred numbers instead
+# of about a million. With a large encoder and a task close to pre-training, or very few labels, a frozen
+# encoder can be enough; with more labeled data and a task further from pre-training, end to end is the
+# usual choice.
 
 # %% [markdown]
 # ## Pre-trained versus from scratch: why the workflow pays
 #
-# The headline experiment. Fine-tune the **same architecture** twice on the same few labeled examples:
-# once starting from the pre-trained encoder, once from random weights. Do it with 32, 128 and 512
-# labels, and score both the normal test split and the **unseen-words** split. A model trained from
-# scratch has never met those words; the pre-trained one met them in the stories.
-# (`helpers.experiments.learning_curve`; here one seed and the sentiment task, about half a minute.
-# `benchmarks/claims.py` runs three seeds and NER too.) First, your prediction:
+# The headline experiment: fine-tune the **same architecture** on the same few labeled examples, once
+# from the pre-trained encoder and once from random weights, with 32, 128 and 512 labels, and score the
+# normal test split and the **unseen-words** split. The model from scratch never met those words; the
+# pre-trained one met them in the stories. (`helpers.experiments.learning_curve`: one seed and sentiment
+# here, about half a minute; `benchmarks/claims.py` runs three seeds and NER too.) Predict first:
 
 # %%
 predict_first("predict-pretrained-vs-scratch")
@@ -463,17 +426,14 @@ compare_prediction("predict-pretrained-vs-scratch",
                    f"({100 * at_128.difference('pre-trained', 'from scratch', 'test_heldout'):+.0f} points)")
 
 # %% [markdown]
-# Read the two pairs of lines (the numbers are printed above the chart):
+# Read the printed numbers:
 #
-# - On the normal test split the **pre-trained** model climbs steadily with more labels, while the model
-#   from scratch stalls below 60% in this short budget: the pre-trained one starts from representations
-#   that already know what the words are like, and fine-tuning only has to map them to labels. With very
-#   few labels (32) both are weak and a single run is unreliable (it could go either way);
-#   `benchmarks/claims.py` averages three seeds and trains 150 steps instead of 100.
-# - On **unseen words** the gap is the point: the model trained from scratch has never met those words
-#   and can only go by the rest of the sentence, and more labels hardly help it there; the pre-trained
-#   model met the words in the unlabeled stories, carries over what it learnt there, and stays close to
-#   its normal test score.
+# - On the normal test split the **pre-trained** model climbs with more labels, while the one from
+#   scratch stalls below 60%: the pre-trained one starts from representations that already know what the
+#   words are like. With 32 labels both are weak, and one run could go either way.
+# - On **unseen words** the gap is the point: the model from scratch can only go by the rest of the
+#   sentence, and more labels hardly help it; the pre-trained one carries over what it learnt in the
+#   unlabeled stories and stays close to its normal test score.
 #
 # This is the practical win of the workflow: unlabeled text is essentially free, labels cost time and
 # money. Pre-train once on lots of text, and each new task needs only hundreds to thousands of labeled
@@ -508,17 +468,12 @@ HTML("<h4>sentiment: a [CLS] head</h4>" + trace_finetune_html(tokens, "cls", lab
      + "<h4>NER: a per-token head</h4>" + trace_finetune_html(tokens, "token", tags))
 
 # %% [markdown]
-# Look at what the two heads actually said, and judge it. The trace sentence lies outside both tasks:
-# it has no describing word and none of the things the sentiment rule knows (a dog and a mailman carry
-# no polarity in the story world), so **no label is right**, and the sentiment head's answer is a guess
-# forced by having to pick one of three. It also names no person, organisation or place, so every
-# correct NER tag is `O`; any other tag below is a mistake. A head always answers in its task's format,
-# even for an input its task does not cover.
-#
-# Why would the tagger call words of this sentence an organisation (in our runs it tags
-# *small dog barks*)? In its training data, organisations are runs of ordinary words after "the":
-# *the river bakery*, *the velvet drape shop*, *the brass key locksmiths*. "the small dog barks" has
-# that shape, and none of its 512 training sentences showed it that a verb cannot be part of a name.
+# Judge what the two heads said. The trace sentence lies outside both tasks: it has no describing word
+# and none of the things the sentiment rule knows, so **no label is right**, and it names no person,
+# organisation or place, so every correct NER tag is `O`. A head always answers in its task's format,
+# even for an input its task does not cover. (Why "organisation"? In the tagger's training data,
+# organisations are runs of ordinary words after "the", such as *the river bakery*, and "the small dog
+# barks" has that shape.)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -535,19 +490,17 @@ print("NER tags other than O (all mistakes: the sentence names no entity):",
 # | input | a selected token may be `[MASK]`, a random token or unchanged | plain text plus `[CLS]` and `[SEP]`; **no `[MASK]`** |
 # | what is predicted | the original token at the selected position(s) | one label for the whole sentence |
 # | which output is read | the selected positions' outputs | the `[CLS]` output (position 0); the rest are discarded |
-# | weights | the encoder, plus the MLM and NSP heads | the **same** encoder weights, plus a new head |
+# | weights | the encoder, plus the MLM and NSP heads | the **same** encoder architecture, starting from the pre-trained weights (end to end updates them, a frozen encoder keeps them), plus a new head |
 #
 # For NER, the head would read every token's output instead of only `[CLS]`.
 
 # %% [markdown]
 # ## Your model in the Hugging Face ecosystem
 #
-# At work you will probably load models with Hugging Face `transformers`. The course's BERT already
-# uses its parameter names, so moving our model there only means writing the files that
-# `from_pretrained` reads: `config.json` (the shape, `model_type: "bert"`), `model.safetensors` (the
-# weights), `vocab.txt` and the tokenizer settings (lower-case, the special tokens). From a terminal,
-# `python -m helpers.export checkpoints/course.pt my-course-bert` writes such a folder; here we call
-# the same function and write into a temporary folder.
+# The course's BERT uses the parameter names of Hugging Face `transformers`, so moving it there only
+# means writing the files that `from_pretrained` reads (`config.json`, `model.safetensors`, `vocab.txt`,
+# the tokenizer settings). `python -m helpers.export checkpoints/course.pt my-course-bert` does it from a
+# terminal; here we call the same function:
 
 # %%
 import tempfile
@@ -562,9 +515,9 @@ export_dir = export_pretrained(course.model, course.tokenizer, Path(export_tmp.n
 print(sorted(p.name for p in export_dir.iterdir()))
 
 # %% [markdown]
-# Now the same blank, filled by our `fill_mask` and by `transformers`' own `pipeline("fill-mask")`
-# reading the exported folder. The course never needs `transformers`; if it is not installed, the
-# cell says how to install it.
+# The same blank, filled by our `fill_mask` and by `transformers`' own `pipeline("fill-mask")` reading
+# the exported folder (nothing else in the course needs `transformers`; if it is missing, the cell says
+# how to install it):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -574,7 +527,7 @@ from helpers.modeling.fill_mask import fill_mask
 
 sentence = "the small dog [MASK] at the mailman ."
 ours = fill_mask(course.model, course.tokenizer, sentence, top_k=5)[0]
-print("ours:        ", [token for token, _ in ours])
+print("ours:        ", ", ".join(f"{token} {p:.4f}" for token, p in ours))
 if importlib.util.find_spec("transformers") is None:
     print("transformers is not installed (nothing in the course needs it). To try this cell, run "
           "%pip install transformers==5.24.0 in a cell, then restart the kernel.")
@@ -585,17 +538,15 @@ else:
     transformers.utils.logging.disable_progress_bar()
     fill = transformers.pipeline("fill-mask", model=str(export_dir), top_k=5)
     theirs = fill(sentence)
-    print("transformers:", [r["token_str"] for r in theirs])
+    print("transformers:", ", ".join(f"{r['token_str']} {r['score']:.4f}" for r in theirs))
     assert [token for token, _ in ours] == [r["token_str"] for r in theirs]
+    assert all(abs(p - r["score"]) < 1e-4 for (_, p), r in zip(ours, theirs))
 
 # %% [markdown]
-# The same five tokens with the same probabilities: it is the same model. The way back works too: if
-# you have a real BERT on disk (a folder written by `save_pretrained`, such as `bert-base-uncased`),
-# `python -m helpers.export --from-hf path/to/bert my-bert.pt` turns it into a course checkpoint:
-# `load_checkpoint("my-bert.pt")` then gives a model and tokenizer that `fill_mask`, the attention
-# plots and the fine-tuning heads take like the course's own. (Google's vocabulary keeps
-# `[UNK] [CLS] [SEP] [MASK]` at ids 100-103; the import moves them to the course's ids 1-4 and moves
-# the embedding rows with them, so the model predicts exactly what it did before.)
+# The same five tokens with the same probabilities: it is the same model. The way back works too:
+# `python -m helpers.export --from-hf path/to/bert my-bert.pt` turns a real BERT saved with
+# `save_pretrained` (such as `bert-base-uncased`) into a course checkpoint, which `load_checkpoint`,
+# `fill_mask`, the attention plots and the fine-tuning heads take like the course's own.
 
 # %% [markdown]
 # ## Check yourself
@@ -610,17 +561,17 @@ quiz("heads", kind="multiple_choice")
 #
 # - Fine-tuning attaches a **small head** (one linear layer) to the pre-trained encoder and trains on
 #   labeled data.
-# - **Whole-input labels** (sentiment, topic, paraphrase) → a head on the `[CLS]` output. **A label per
-#   token** (entities) → a head on every token's output; **spans** (extractive QA) → start and end scores
-#   on every token's output.
+# - **Whole-input labels** (sentiment, topic, paraphrase) → a head on the `[CLS]` output; **a label per
+#   token** (entities) → a head on every token's output; **spans** (extractive QA) → start and end
+#   scores on every token's output.
 # - **The head decides the task**: same encoder, same input, different head, different task.
-# - **Tasks differ in what they need**: sentiment and entity tags in 150 steps, QA with all its labels
-#   and 500 steps; paraphrase stays well short of the others, because comparing two sentences part by
-#   part is something our encoder's pre-training never asked for.
-# - **Frozen** (head only) is cheap; **end to end** adapts the features and scored higher here; the
-#   choice depends on how far the task is from pre-training and how much labeled data there is.
-# - **Pre-trained versus from scratch**: with the same few labels the pre-trained start does better, most
-#   clearly on words the labeled data never contained.
+# - Tasks differ in what they need: QA needed all its labels and 500 steps, and paraphrase stays short,
+#   because comparing two sentences part by part is something our pre-training never asked for.
+# - **Frozen** (head only) is cheap; **end to end** adapts the features and scored higher here.
+# - With the same few labels the **pre-trained** start beats training **from scratch**, most clearly on
+#   words the labeled data never contained.
 #
-# **Next:** [5b. Sub-words in fine-tuning](05b_subwords_in_fine_tuning.ipynb): what changes when a
-# vocabulary splits words into pieces, as every real BERT's does.
+# **Next:** [6. Self-check](06_self_check.ipynb): practice on the whole course. Optional deep dives
+# first, if you like: [5a. Sub-words in fine-tuning](05a_subwords_in_fine_tuning.ipynb),
+# [5b. BERT at real scale](05b_bert_at_real_scale.ipynb) and
+# [5c. Pre-training choices downstream](05c_pretraining_choices_downstream.ipynb).
