@@ -7,63 +7,67 @@
 #
 # ## What you will do and learn here
 #
-# - See **what the course covers and in what order**: short notebooks, each built around experiments
-#   you run yourself on a small BERT that trains on a laptop CPU in minutes.
-# - Recap in two minutes what **part one** (the encoder) gave us, because everything here builds on it.
-# - Learn **how the widgets work**: quizzes that give feedback at once, self-checks, flashcards.
-# - Run an **environment check**: versions, CPU or GPU, and where your progress is saved.
-# - See your **progress** so far as a plot (it grows as you answer questions and practise cards).
+# - See **the core path and the optional deep dives**: short notebooks built around experiments you run
+#   yourself on a small BERT that trains on a laptop CPU.
+# - Recap **part one** (the encoder) in two minutes.
+# - Learn **how the widgets work**, and try one.
+# - Run an **environment check**, and see your **progress** so far.
 
 # %% [markdown]
 # ## The course in one picture
 #
-# Part one built the **encoder**: a stack of self-attention blocks in which every token looks at every
-# other token. This part asks two questions about it:
+# Part one built the **encoder**, in which every token attends to every other token. This part asks two
+# questions about it. **How do you train it?** Predicting the next token is trivial for a model that sees
+# the whole input, so BERT needed new objectives: **masked language modelling (MLM)** and **next
+# sentence prediction (NSP)**. **How do you use it?** Pre-train once on lots of unlabeled text, then
+# **fine-tune** a small task-specific head on a few hundred labeled examples: the head decides the task.
 #
-# 1. **How do you train it?** A decoder such as GPT learns by predicting the next token. An encoder sees
-#    the whole input at once, so that task would be trivial. BERT needed new objectives:
-#    **masked language modelling (MLM)** and **next sentence prediction (NSP)**.
-# 2. **How do you use it?** Pre-train once on a lot of unlabeled text, then **fine-tune** with a small
-#    task-specific head on a few hundred labeled examples. The head decides the task.
+# **The core path**, about two hours, in this order:
 #
-# | notebook | what you do |
-# |---|---|
-# | **0. Start here** (this one) | course map, widgets, environment check, progress |
-# | **1. Why not next-token prediction?** | draw causal and bidirectional attention masks; watch a bidirectional model "learn" next-token prediction by copying |
-# | **2. Masked language modelling** | mask sentences yourself and write the masking in code; check the 80/10/10 mix; see why the loss is computed at selected positions only; measure what always-[MASK] breaks, on held-out text and after fine-tuning |
-# | **3. Next sentence prediction** | build sentence pairs; read the `[CLS] A [SEP] B [SEP]` layout and its segment ids; see the three embeddings add up; meet the NSP head on [CLS] |
-# | **4. Pre-training** | pre-train MLM + NSP live, the whole preset, to its targets; how pair length trades one objective against the other; why the course reuses checkpoints |
-# | **4a. Inside a pre-trained model** | fill in blanks; look at attention and at the word embeddings |
-# | **4b. Sentence objectives** | NSP, SOP (ALBERT) or none: what each sentence head learns, and what each gives after fine-tuning on pair tasks |
-# | **4c, 4d. Sentence objectives after fine-tuning** | the NSP, SOP and no-sentence-objective encoders fine-tuned on paraphrase (4c) and on QA (4d), three seeds each, beside BERT, RoBERTa and ALBERT |
-# | **4e. BERT at real scale** | our small model beside BERT-base and BERT-large: corpus, size, schedule, hardware, FLOPs; what pre-training costs next to fine-tuning; contextual vectors |
-# | **5. Fine-tuning heads** | one encoder, several heads, several tasks; frozen versus end to end; pre-trained versus from scratch with few labels |
-# | **5b. Sub-words in fine-tuning** | word labels on word pieces, answer spans from character offsets, truncation, decoding the best span |
-# | **6. Self-check** | six open questions, the pick-the-head exercise and a scored quiz |
-# | **7. Flashcards** | twelve cards to flip and practise, and a printable PDF |
+# - **0. Start here**: this map, the widgets, an environment check, your progress.
+# - [**1. Why not next-token prediction?**](01_why_not_next_token.ipynb) Causal versus bidirectional
+#   attention; a bidirectional model "learns" next-token prediction by copying.
+# - [**2. Masked language modelling**](02_masked_language_modelling.ipynb) Mask sentences, write the
+#   masking and the loss yourself, measure the 80/10/10 mix and what always-`[MASK]` breaks.
+# - [**3. Next sentence prediction**](03_next_sentence_prediction.ipynb) Sentence pairs, the
+#   `[CLS] A [SEP] B [SEP]` layout with segment ids, the NSP head.
+# - [**4. Pre-training**](04_pretraining.ipynb) Pre-train MLM + NSP live and read the curves; pre-train
+#   once, reuse.
+# - [**5. Fine-tuning heads**](05_fine_tuning_heads.ipynb) One encoder, several heads and tasks; frozen
+#   versus end to end; pre-trained versus from scratch.
+# - [**6. Self-check**](06_self_check.ipynb) Practice: self-check questions, pick the head, new
+#   questions, a review of what you missed.
+# - [**7. Flashcards**](07_flashcards.ipynb) Twelve cards to practise over the next days.
 #
-# Work through them in order: each notebook ends with a short summary and a pointer to the next one.
-# Each one runs top to bottom (*Kernel → Restart Kernel and Run All Cells*) in under two minutes on a
-# laptop. Some experiments start with a **prediction**: choose what you expect before you run it, and
-# the notebook puts your choice next to the result afterwards.
+# **Optional deep dives**, each after the core notebook it builds on:
+#
+# - [**4a. Inside a pre-trained model**](04a_inside_a_pretrained_model.ipynb) (after 4): fill in blanks,
+#   look at attention and at word embeddings.
+# - [**5a. Sub-words in fine-tuning**](05a_subwords_in_fine_tuning.ipynb) (after 5): word labels on word
+#   pieces, answer spans from character offsets.
+# - [**5b. BERT at real scale**](05b_bert_at_real_scale.ipynb) (after 5): our model beside BERT-base and
+#   BERT-large; what pre-training costs next to fine-tuning.
+# - [**5c. Pre-training choices downstream**](05c_pretraining_choices_downstream.ipynb) (after 5):
+#   80/10/10 or always-`[MASK]`; NSP, SOP or none: what each changes after fine-tuning.
+#
+# Each notebook ends with a summary and a link to the next core one, and runs top to bottom (*Kernel →
+# Restart Kernel and Run All Cells*) in under two minutes on a laptop. Some experiments start with a
+# **prediction**: choose what you expect, and the notebook sets your choice beside the result.
 
 # %% [markdown]
 # ## A two-minute recap of part one: the encoder
 #
-# BERT's encoder turns a sequence of token ids into one vector per position:
+# BERT's encoder turns token ids into one vector per position:
 #
-# 1. **embeddings**: each position's input vector is the sum of a *token* embedding (which word),
-#    a *position* embedding (where in the sequence) and a *segment* embedding (first or second
-#    sentence), followed by LayerNorm;
-# 2. **encoder blocks**: each block applies multi-head self-attention, in which every position
-#    attends to **every** position (no causal mask), then a feed-forward layer, each wrapped in a
-#    residual connection and LayerNorm;
-# 3. the output is a matrix of shape *(sequence length, hidden size)*: one contextual vector per input
-#    token. The first position holds the special `[CLS]` token, whose output is often used to
-#    represent the whole input.
+# 1. **embeddings**: each position's input is the sum of a *token*, a *position* and a *segment*
+#    embedding (which word, where, which sentence), then LayerNorm;
+# 2. **encoder blocks**: multi-head self-attention, in which every position attends to **every** position
+#    (no causal mask), then a feed-forward layer, each with a residual connection and LayerNorm;
+# 3. the **output**: one contextual vector per token. The first position holds the special `[CLS]`
+#    token, whose output often stands for the whole input.
 #
-# The course's encoder lives in `helpers/modeling/bert.py`, with the same parameter names as Hugging Face
-# `transformers`. Here is a small one, freshly initialised, reading one sentence:
+# The course's encoder (`helpers/modeling/bert.py`) uses Hugging Face's parameter names. Here is a small,
+# freshly initialised one reading one sentence:
 
 # %%
 import torch
@@ -84,43 +88,38 @@ print("pooler_output:     ", tuple(output.pooler_output.shape), "(batch, hidden 
 print(f"parameters:         {count_parameters(encoder):,}")
 
 # %% [markdown]
-# One vector per position comes out. Everything in this course is about **what we ask those vectors to
-# predict**: during pre-training (MLM and NSP heads) and during fine-tuning (a small task head).
+# One vector per position comes out. This course is about **what those vectors are asked to predict**:
+# in pre-training (MLM and NSP heads) and in fine-tuning (a small task head).
 
 # %% [markdown]
 # ## How the widgets work
 #
-# The notebooks contain three kinds of interactive exercises (they need a running kernel: run the cell
-# first):
+# Run a widget's cell first: they need a running kernel.
 #
-# - **Multiple choice.** Click an answer (or press Tab to move between buttons and Enter to choose).
-#   Every choice has its own feedback; if you were wrong, read the feedback and try again.
-#   A quiz keeps a running score; the score counts your *first* answer to each question.
-# - **Self-check.** An open question: think or type your answer first, then press *Reveal* to compare
-#   it with a model answer, and mark yourself *got it* or *not yet*.
-# - **Flashcards** (notebook 7): flip a card, say whether you knew it, and cards you miss come back
-#   sooner (Leitner boxes).
+# - **Multiple choice**: click an answer (or Tab to it and press Enter) and read its feedback; if you
+#   were wrong, try again. A quiz keeps a running score.
+# - **Self-check**: think or type your answer to an open question, press *Reveal* to compare it with a
+#   model answer, and mark yourself *got it* or *not yet*.
+# - **Flashcards** (notebook 7): flip a card and say whether you knew it; missed cards come back sooner.
 #
-# Your answers are saved in a small file on your computer (see the environment check below), so your
-# progress survives restarts. Try one question now:
+# Your answers are saved in a small file on your computer, so your progress survives restarts. Try one
+# question now, about the score itself:
 
 # %%
-from helpers.course.content import load_quiz
-from helpers.course.quiz import Quiz
+from helpers.course.quiz import quiz
 
-Quiz([q for q in load_quiz("next_token") if q.id == "attention-no-causal-mask"], title="Try a question")
+quiz("start", title="Try a question")
 
 # %% [markdown]
-# If you open a saved copy of a notebook without a kernel (on GitHub, say), the widgets cannot run.
-# You still see every question, with its answer folded away under *Show the answer*.
+# Without a kernel (a saved copy on GitHub, say) the widgets cannot run; you still see every question,
+# with its answer folded away under *Show the answer*.
 
 # %% [markdown]
 # ## Environment check
 #
-# The course needs Python 3.11, PyTorch 2 and a few libraries; no GPU, and no internet access once
-# installed. The next cell prints what you have, whether a GPU is available (it is never required) and
-# where your progress file lives. You can move the file by setting the environment variable
-# `BERT_COURSE_PROGRESS` to another path before starting Jupyter.
+# The course needs Python 3.11, PyTorch 2 and a few libraries; no GPU, and no internet once installed.
+# The next cell prints what you have and where your progress file lives (to move it, set the environment
+# variable `BERT_COURSE_PROGRESS` to another path before starting Jupyter).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -164,9 +163,8 @@ print("Environment OK.")
 # ## Your progress
 #
 # The plot shows, per notebook, how many quiz questions you have answered and how many you got right at
-# the first try, how your flashcards are spread over the Leitner boxes (box 1 = still learning,
-# box 5 = known well), and which of the five coding exercises (in notebooks 2, 3 and 5) you have tried
-# and passed. Come back to this notebook and re-run the cell whenever you like.
+# the first try, how your flashcards are spread over the Leitner boxes (box 1 = still learning, box 5 =
+# known well), and which coding exercises you have tried and passed. Re-run the cell whenever you like.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -185,9 +183,8 @@ fig = plot_progress(summary)
 # %% [markdown]
 # ## Summary
 #
-# - The course runs from the problem (1) through the two pre-training objectives (2, 3), pre-training
-#   itself, its sentence objectives and its real scale (4, 4a-4e), and fine-tuning with its sub-word details (5, 5b), to practice
-#   (6, 7).
+# - The core path runs from the problem (1) through the two objectives (2, 3) and pre-training (4) to
+#   fine-tuning (5) and practice (6, 7); the optional deep dives (4a, 5a-5c) go further.
 # - Part one's encoder gives one vector per position; this part is about what those vectors are trained
 #   to predict and how they are reused.
 # - Quizzes give feedback per answer and keep a score; your progress is saved locally and shown above.

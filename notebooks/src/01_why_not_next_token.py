@@ -11,8 +11,7 @@
 # - **Draw** the attention masks of a decoder (causal) and of BERT (bidirectional) side by side.
 # - **Probe** a real encoder: change one token and see which outputs change.
 # - **Run** the copy-collapse experiment: train a bidirectional and a causal model on next-token
-#   prediction, and see the bidirectional one "solve" the task by copying, and fail when the future is
-#   hidden.
+#   prediction, and see the bidirectional one "solve" it by copying, then fail when the future is hidden.
 # - Take away the fact the rest of the course rests on: *with full bidirectional attention, the target
 #   of next-token prediction is part of the input, so the task degenerates into copying.*
 
@@ -27,12 +26,11 @@ SENTENCE = "the small dog barks at the mailman ."
 # %% [markdown]
 # ## Two attention masks
 #
-# In self-attention every position *i* (the query) computes a weighted average over positions *j*
-# (the keys). A **mask** decides which *j* are allowed. A decoder uses a **causal** mask: position *i*
-# may only look at positions *j ≤ i*, so when it predicts token *i + 1* that token is not in view.
-# BERT uses **no** such mask: every position sees every position, left and right. That is what makes
-# its representations so useful (each word is read in the context of the whole sentence), and it is
-# also what breaks next-token prediction.
+# In self-attention every position *i* (the query) takes a weighted average over positions *j* (the
+# keys); a **mask** decides which *j* are allowed. A decoder uses a **causal** mask: position *i* sees
+# only positions *j ≤ i*, so the token *i + 1* it predicts is out of view. BERT uses **no** such mask:
+# every position sees every position, left and right. That makes its representations useful (each word
+# is read in the context of the whole sentence), and it is also what breaks next-token prediction.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -40,17 +38,16 @@ tokens = ["[CLS]"] + SENTENCE.split() + ["[SEP]"]
 fig = plot_attention_masks(tokens)
 
 # %% [markdown]
-# Look at the row of `barks` in each panel. Under the causal mask it sees `[CLS] the small dog barks`:
-# to predict the next word (`at`) it has to *infer* it. Under BERT's mask, `barks` also sees `at`, the
-# very token it would be asked to predict.
+# Look at the row of `barks`. Under the causal mask it sees `[CLS] the small dog barks`, and has to
+# *infer* the next word. Under BERT's mask it also sees `at`, the very token it would be asked to
+# predict.
 
 # %% [markdown]
 # ## A probe: who influences whom?
 #
-# The picture is a claim about the mask; let us check it on a real encoder. We take the course's
-# `BertModel` (random weights are enough for this), feed it a sequence, change **one** token in the
-# middle, and compare every position's output before and after. `BertConfig(is_causal=True)` switches on
-# a decoder-style mask in the same model; BERT itself never uses it.
+# Let us check the picture on a real encoder: the course's `BertModel` with random weights (enough for
+# this). We change **one** token in the middle of a sequence and compare every position's output before
+# and after. `BertConfig(is_causal=True)` switches on a decoder-style mask; BERT itself never uses it.
 
 # %%
 from helpers.modeling.bert import BertConfig, BertModel
@@ -73,33 +70,21 @@ for is_causal in (False, True):
 print(f"(position 0 first; the token at position {changed_position} was replaced)")
 
 # %% [markdown]
-# With the causal mask only positions 5 and later change: earlier positions cannot see position 5.
-# In the bidirectional encoder **every** output changes, including position 4, whose next-token target
-# is exactly the token at position 5. Whatever position 4 is trained to predict about position 5, it can
-# simply *read* it.
+# With the causal mask only positions 5 and later change. In the bidirectional encoder **every** output
+# changes, including position 4, whose next-token target is exactly the token at position 5: position 4
+# can simply *read* it.
 
 # %% [markdown]
 # ## The experiment: next-token prediction with and without a causal mask
 #
-# Now the real test. `helpers.experiments.copy_collapse_experiment` trains two models of the same size
-# on the course's storybook corpus with the **same** data, steps and seed. Both learn next-token
-# prediction: the output at position *t* is trained to predict token *t + 1*. The only difference is
-# the attention mask:
-#
-# - **bidirectional** (BERT's attention): token *t + 1* is in view;
-# - **causal** (a decoder's attention): it is not.
-#
-# Afterwards both are tested on held-out stories in two conditions:
-#
-# - **future visible**: the whole sequence is in the input, as during training;
-# - **future hidden**: each position sees only itself and what comes before, which is all a model that
-#   *generates* text, or that has to predict something genuinely unknown, ever has.
-#
-# This is a small, fast version of the experiment: 200 steps with a high learning rate, so the effect
-# shows within half a minute (the full one, with three seeds, is in `benchmarks/claims.py`).
-#
-# Before you run it, predict what will happen (your choice is saved; the notebook compares after the
-# run):
+# `helpers.experiments.copy_collapse_experiment` trains two models of the same size on the storybook
+# corpus with the **same** data, steps and seed, both on next-token prediction (the output at position
+# *t* predicts token *t + 1*). Only the mask differs: **bidirectional** (token *t + 1* in view) or
+# **causal** (not). Both are then tested on held-out stories with the **future visible** (the whole
+# sequence in the input, as in training) and with the **future hidden** (each position sees only itself
+# and what comes before, which is all a model that generates text ever has). This is a small, fast
+# version: 200 steps at a high learning rate (`benchmarks/claims.py` runs the full one with three seeds).
+# Before you run it, predict:
 
 # %%
 from helpers.course.quiz import compare_prediction, predict_first
@@ -142,17 +127,16 @@ compare_prediction("predict-copy-collapse", "; ".join(
 # %% [markdown]
 # What happened:
 #
-# - The **bidirectional** model's training loss falls towards zero, far below the causal model's, and
-#   with the future visible it predicts the next token almost perfectly. It has not learnt language: it
-#   has learnt to **copy** the token one position to the right, which attention lets it read.
-# - With the **future hidden** its accuracy collapses: the copying skill is worthless once the answer
-#   is not in the input.
+# - The **bidirectional** model's training loss falls towards zero, and with the future visible it
+#   predicts the next token almost perfectly. It has not learnt language: it has learnt to **copy** the
+#   token one position to the right, which attention lets it read.
+# - With the **future hidden** its accuracy collapses: copying is worthless once the answer is not in
+#   the input.
 # - The **causal** model's loss stays higher (the task is genuinely hard), and it does just as well with
-#   the future hidden, because that is the only condition it ever knew.
+#   the future hidden, the only condition it ever knew.
 #
-# So BERT could not simply train like GPT. It needed objectives that **still leave something to infer
-# when the whole input is visible**. The answer, in the next notebook, is to hide some tokens *in the
-# input itself*: masked language modelling.
+# So BERT needed objectives that **still leave something to infer when the whole input is visible**. The
+# next notebook's answer: hide some tokens *in the input itself*.
 
 # %% [markdown]
 # ## Check yourself
@@ -165,14 +149,12 @@ quiz("next_token", kind="multiple_choice")
 # %% [markdown]
 # ## Summary
 #
-# - BERT's self-attention has **no causal mask**: every position sees every other position (you drew
-#   it, and the probe showed every output changing when one token changed).
-# - Next-token prediction needs the target hidden from the input. With bidirectional attention the
-#   target is visible, so training degenerates into **copying**: near-zero training loss, and a model
-#   that fails as soon as the future is hidden.
-# - A causal model learns the real task, but gives up the right-hand context, which is exactly what
-#   makes an encoder's representations useful.
-# - BERT therefore needed objectives that still leave something to infer when everything is visible.
+# - BERT's self-attention has **no causal mask**: every position sees every other position.
+# - Next-token prediction needs the target hidden from the input. With bidirectional attention the target
+#   is visible, so training degenerates into **copying**: near-zero training loss, and a model that fails
+#   as soon as the future is hidden.
+# - A causal model learns the real task, but gives up the right-hand context that makes an encoder's
+#   representations useful.
 #
 # **Next:** [2. Masked language modelling](02_masked_language_modelling.ipynb): hide tokens in the input,
 # and ask the model for the originals.

@@ -67,10 +67,8 @@ PrintButton()
 # %% [markdown]
 # ## Summary
 #
-# - Twelve cards cover the course: why BERT could not use next-token prediction, MLM and the 80/10/10
-#   mix and why it exists, NSP, the two stages of the workflow and why they pay off, choosing a head,
-#   three pitfalls (`[MASK]` at inference, NSP in every encoder, pre-training versus fine-tuning cost),
-#   what the head decides, and the one-sentence takeaway.
+# - Twelve cards cover the course: why BERT could not use next-token prediction, MLM and its 80/10/10
+#   mix, NSP, the two stages of the workflow and why they pay off, choosing a head, and three pitfalls.
 # - Practise a little on several days rather than a lot once: the Leitner boxes bring back what you miss.
 #
 # ## Where next
@@ -80,8 +78,8 @@ PrintButton()
 # `[CLS]` for whole-input labels and per-token outputs for spans and tags.**
 #
 # The next lesson in the series is **RoBERTa**, which kept BERT's architecture but changed the recipe:
-# no NSP, dynamic masking, much more data and much longer training, and showed how much of BERT's
-# performance had been left on the table. You have already met two of its ideas here: the NSP ablation
-# in notebook 4, and the fresh masking drawn for every batch in this course's pre-training loop.
+# no NSP, dynamic masking, much more data and much longer training. You have met two of its ideas
+# already: its NSP result in notebook 3, and the fresh masking for every batch of this course's
+# pre-training loop (notebook 4).
 #
 # Back to the [start](00_start_here.ipynb) to see your progress plot.
