@@ -3,19 +3,17 @@
 # %% [markdown]
 # # 3. Next sentence prediction (NSP)
 #
-# MLM teaches the encoder about **tokens**: which word belongs in this position. Many tasks are about
-# **pairs of sentences** instead: does this answer fit this question, do these two sentences say the
-# same thing? BERT's second pre-training objective, next sentence prediction, gives the model practice
-# at relating two sentences.
+# MLM teaches the encoder about **tokens**. Many tasks are about **pairs** of sentences instead: does
+# this answer fit this question, do these two sentences say the same thing? BERT's second objective,
+# next sentence prediction, practises relating two pieces of text.
 #
 # ## What you will do and learn
 #
-# - **Build NSP pairs** from the course corpus: half the time sentence B really follows A, half the time
-#   B is a random sentence from another document.
-# - **Read the input layout** `[CLS] A [SEP] B [SEP]` as a table, with its segment ids.
-# - **See** the three embeddings (token + position + segment) add up into the encoder's input.
-# - **Meet the NSP head**: a small classifier on the `[CLS]` output, and its label convention.
-# - Understand **why** it was added, and why later models (RoBERTa) dropped it.
+# - **Build NSP pairs**: half the time B really follows A, half the time it comes from another document.
+# - **Read and build** the input layout `[CLS] A [SEP] B [SEP]` with its segment ids.
+# - **See** the token, position and segment embeddings add up.
+# - **Meet the NSP head** on the `[CLS]` output.
+# - Learn **why** NSP was added, and why RoBERTa dropped it.
 
 # %%
 import torch
@@ -30,9 +28,9 @@ tokenizer, model = course.tokenizer, course.model
 # %% [markdown]
 # ## Documents, not just sentences
 #
-# NSP needs text organised as **documents**: runs of consecutive sentences on one subject. The course's
-# storybook corpus (`helpers.text.corpus`) generates them: every document stays on one topic, with its own
-# small cast of characters, one town and one organisation. Here is the first document:
+# NSP needs **documents**: runs of consecutive sentences on one subject. The storybook corpus
+# (`helpers.text.corpus`) generates them, each with its own topic, characters, town and organisation.
+# The first one:
 
 # %%
 from helpers.text.corpus import make_storybook
@@ -44,17 +42,12 @@ for i, sentence in enumerate(documents[0]):
 # %% [markdown]
 # ## Building the pairs
 #
-# `helpers.objectives.nsp.make_nsp_pairs` walks through each document and cuts it into stretches of whole
-# sentences that fill the length budget (here 32 tokens, to keep the pairs short enough to read; the
-# model trains with 64). Each stretch is split after a random sentence: the first part is **A**. Then a
-# fair coin decides **B**:
-#
-# - **heads**: B is the rest of the stretch, the text that really comes next in the same document;
-#   label **IsNext**;
-# - **tails**: B is taken from a **different**, randomly chosen document; label **NotNext** (random).
-#
-# The label convention follows Google's code and Hugging Face: `next_sentence_label = 0` means "B
-# follows A", `1` means "B is random". The constants live in `helpers.objectives.nsp`.
+# `helpers.objectives.nsp.make_nsp_pairs` cuts each document into stretches of whole sentences that fill
+# a length budget (32 tokens here, for readability; training uses 64) and splits each stretch after a
+# random sentence: the first part is **A**. A fair coin decides **B**. Heads: the rest of the stretch,
+# the text that really follows (label **IsNext**). Tails: text from a **different**, randomly chosen
+# document (label **NotNext**: a random sentence). The convention is Google's and Hugging Face's:
+# `next_sentence_label = 0` means "B follows A", `1` means "B is random".
 
 # %%
 from helpers.objectives.nsp import IS_NEXT, IS_RANDOM, make_nsp_pairs
@@ -75,23 +68,19 @@ for pair in pairs[:4]:
     print(f"         B ({origin}): {pair['b']}\n")
 
 # %% [markdown]
-# Try to label them yourself before reading the labels: a true continuation usually mentions the same
-# characters, place or things; a random B usually jumps to another story. That is the signal the model
-# can learn. The coin is independent of the text, so the two labels are balanced.
+# Label them yourself before reading the labels: a true continuation usually keeps the same characters,
+# place or things; a random B usually jumps to another story. That is the signal the model can learn.
 
 # %% [markdown]
 # ## The input layout
 #
-# Both sentences go into **one** input sequence:
+# Both segments go into **one** sequence, `[CLS]` A `[SEP]` B `[SEP]`:
 #
-# `[CLS]` A `[SEP]` B `[SEP]`
-#
-# - `[CLS]` at position 0 is where the pair-level prediction will be read;
-# - a `[SEP]` closes each segment;
+# - `[CLS]` at position 0 is where the pair-level prediction will be read; a `[SEP]` closes each segment;
 # - `token_type_ids` (the **segment ids**) are 0 on `[CLS]`, A's tokens and the first `[SEP]`, and 1 on
 #   B's tokens and the final `[SEP]`;
-# - `attention_mask` is 1 on every real token (0 would mark padding);
-# - `special_tokens_mask` marks the structural tokens, which MLM never selects.
+# - `attention_mask` is 1 on every real token (0 marks padding); `special_tokens_mask` marks the
+#   structural tokens, which MLM never selects.
 
 # %%
 from IPython.display import HTML
@@ -125,7 +114,6 @@ def nsp_example(tokens_a, tokens_b, is_next):
     """
     raise NotImplementedError("your code here")
 
-
 # %%
 from helpers.course.exercises import check_nsp_example
 
@@ -134,16 +122,11 @@ check_nsp_example(nsp_example)
 # %% [markdown]
 # ## Three embeddings, added position by position
 #
-# The encoder's first step turns each position into a vector by **adding** three learnt embeddings:
-#
-# - the **token** embedding: one row per vocabulary entry (which word is this?);
-# - the **position** embedding: one row per position 0, 1, 2, … (where is it?);
-# - the **segment** embedding: just two rows, A and B (which sentence is it in?).
-#
-# The picture shows the first 16 of the 128 numbers of each vector, for the pair above, taken from the
-# pre-trained model. In the segment panel all of A's columns are identical and all of B's columns are
-# identical: that single added vector is everything that tells the encoder which sentence a token
-# belongs to.
+# The encoder's first step **adds** three learnt embeddings per position: **token** (which word),
+# **position** (where) and **segment** (A or B: a table of just two rows). The picture shows the first
+# 16 of the 128 numbers of each, for the pair above, from the pre-trained model. In the segment panel
+# A's columns are all identical, and so are B's: that one added vector is all that tells the encoder
+# which sentence a token is in.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -154,7 +137,7 @@ fig = plot_embedding_sum(model.bert.embeddings, encoded["input_ids"], encoded["t
                          tokenizer.convert_ids_to_tokens(encoded["input_ids"]))
 
 # %% [markdown]
-# Here is the code that does it (`helpers/modeling/bert.py`): three look-ups, a sum, then LayerNorm and dropout.
+# The code (`helpers/modeling/bert.py`): three look-ups, a sum, then LayerNorm and dropout.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -166,9 +149,9 @@ show_source(BertEmbeddings.forward)
 # %% [markdown]
 # ## The NSP head on [CLS]
 #
-# The prediction is made from the output at position 0, the `[CLS]` token. BERT first passes it
-# through the **pooler** (a dense layer with tanh), then through a linear layer with **two** outputs:
-# "IsNext" and "NotNext". That second layer is the whole NSP head:
+# The prediction is read from the output at position 0, the `[CLS]` token. BERT passes it through the
+# **pooler** (a dense layer with tanh), then through a linear layer with **two** outputs, IsNext and
+# NotNext. That last layer is the whole NSP head:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -181,13 +164,10 @@ show_source(BertPooler)
 show_source(BertPreTrainingHeads)
 
 # %% [markdown]
-# Why can a single vector at position 0 decide about two sentences? Because attention is bidirectional:
-# in every layer `[CLS]` attends to all tokens of A **and** B, and the segment embeddings let it tell
-# them apart. After a few layers its output mixes both sentences, so it can serve as a **pair-level
-# representation**. Training NSP makes sure it actually does.
-#
-# Let us ask the pre-trained model about a true continuation and a random sentence. The head gives two
-# logits; softmax turns them into probabilities.
+# Why can one vector decide about two segments? In every layer `[CLS]` attends to all of A **and** B,
+# and the segment embeddings tell them apart, so its output becomes a **pair-level representation**;
+# NSP training makes it carry what the decision needs. Here is the pre-trained model on a true
+# continuation and on a random sentence (softmax turns the two logits into probabilities):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -204,33 +184,32 @@ for a, b in ((first, second), (first, stranger)):
     print(f"A: {a}\nB: {b}\n   logits {[round(v, 2) for v in logits[0].tolist()]}  ->  P(B follows A) = {p_next:.2f}\n")
 
 # %% [markdown]
-# During pre-training, this head's cross-entropy loss (NSP) is simply **added** to the MLM loss, and
-# both are minimised together. You will see both curves in notebook 4.
+# During pre-training this head's cross-entropy, the NSP loss, is **added** to the MLM loss and both are
+# minimised together; notebook 4 shows both curves.
 
 # %% [markdown]
 # ## Why NSP, and what happened to it
 #
-# The BERT paper added NSP because MLM works **token by token**: nothing in it asks the model to relate
-# one sentence to another, while many target tasks (question answering, natural language inference,
-# paraphrase detection) are exactly about pairs. NSP was meant to **complement MLM's per-token focus**
-# with a sentence-level task that uses `[CLS]`, the segments and attention across the `[SEP]`.
+# MLM never asks the model to relate one segment to another, while many target tasks (question
+# answering, inference, paraphrase detection) are about pairs: NSP was meant to **complement MLM's
+# per-token focus**. BERT's "sentences" were spans of running text, usually longer than one sentence,
+# with up to 512 tokens per pair (Devlin et al., 2019, Appendix A.2). The evidence since points both
+# ways:
 #
-# The evidence about it points both ways:
+# - **BERT's ablation** (Table 5, BERT-base): without NSP, every task of the table scored lower, QNLI by
+#   3.5 points (84.9 against 88.4), the others by 0.6 or less (SQuAD 87.9 against 88.5 F1, MNLI 83.9
+#   against 84.4).
+# - **RoBERTa** (Liu et al., 2019, Section 4.2, Table 2): without the NSP loss, inputs packed with
+#   contiguous full sentences, up to 512 tokens, matched or slightly beat segment pairs with NSP; pairs
+#   of single sentences with NSP did worse. For why BERT's ablation disagreed it offers a guess, not a
+#   finding: perhaps BERT removed the loss but kept the segment-pair inputs. RoBERTa dropped NSP.
+# - **ALBERT** (Lan et al., 2019, Section 4.6, Table 5) argued that NSP mostly tests topic, the easy
+#   part, since a random segment usually comes from another subject: a model trained with NSP solved
+#   sentence-order prediction (SOP) no better than chance (52.0%). ALBERT replaced NSP with SOP.
 #
-# - **BERT's own ablation** (Devlin et al., Table 5, BERT-base) trained the same model without NSP and
-#   found it worse on the pair tasks: QNLI 84.9 against 88.4, MNLI 83.9 against 84.4, SQuAD 87.9
-#   against 88.5 F1.
-# - **RoBERTa** (Liu et al., 2019, Section 4.2, Table 2) found that removing NSP **matches or slightly
-#   improves** downstream results once each input is packed with full-length contiguous text
-#   (FULL-SENTENCES, DOC-SENTENCES); training on pairs of single sentences with NSP hurt. It suggests
-#   that BERT's ablation removed the loss but kept the short segment-pair inputs. RoBERTa dropped NSP.
-# - **ALBERT** (Lan et al., 2019) argued that NSP mixes topic prediction with coherence prediction, and
-#   that topic is the easy part to spot: a random sentence usually comes from another subject. Its
-#   ablation (Section 4.6, Table 5) found that a model trained with NSP solves sentence-order
-#   prediction (SOP) no better than chance (52.0%), so ALBERT replaced NSP with SOP.
-#
-# So **not every encoder-only model uses NSP**; in notebooks 4b-4d you will test what ours learnt, and
-# whether NSP, SOP or neither serves best.
+# So **not every encoder-only model uses NSP**. The optional notebook
+# [5c](05c_pretraining_choices_downstream.ipynb), after fine-tuning is taught, tests NSP, SOP and no
+# sentence objective on the course's checkpoints.
 
 # %% [markdown]
 # ## Check yourself
@@ -243,16 +222,13 @@ quiz("nsp", kind="multiple_choice")
 # %% [markdown]
 # ## Summary
 #
-# - NSP pairs: half the time B really follows A in the corpus (label 0, **IsNext**), half the time B is a
-#   random sentence from another document (label 1, **NotNext**).
-# - Layout `[CLS] A [SEP] B [SEP]`; segment id 0 on `[CLS]`, A and the first `[SEP]`, 1 on B and the last
-#   `[SEP]`; the input vector is token + position + segment embedding.
-# - A small head on the `[CLS]` output (pooler, then a 2-way linear layer) predicts IsNext versus NotNext;
-#   bidirectional attention and the segment embeddings let `[CLS]` represent the pair.
-# - NSP complements MLM's per-token focus with a sentence-level task. BERT's ablation found that removing
-#   it hurt QNLI, MNLI and SQuAD; RoBERTa found that with full-length contiguous inputs it can be
-#   dropped without loss, and ALBERT replaced it with sentence-order prediction: not every encoder-only
-#   model uses NSP.
+# - NSP pairs: B really follows A (label 0, **IsNext**) or is a random sentence from another document
+#   (label 1, **NotNext**), half and half.
+# - Layout `[CLS] A [SEP] B [SEP]`: segment id 0 up to the first `[SEP]`, 1 after it; each position's
+#   input is its token + position + segment embedding.
+# - A small head on the `[CLS]` output (pooler, then a 2-way linear layer) predicts IsNext or NotNext;
+#   attention and the segment embeddings let `[CLS]` represent the pair.
+# - NSP complements MLM's per-token focus; RoBERTa later dropped it and ALBERT replaced it: not every
+#   encoder-only model uses NSP.
 #
-# **Next:** [4. Pre-training](04_pretraining.ipynb): train MLM and NSP together, live, to their
-# targets.
+# **Next:** [4. Pre-training](04_pretraining.ipynb): train MLM and NSP together, live.
