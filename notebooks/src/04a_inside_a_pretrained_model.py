@@ -3,6 +3,8 @@
 # %% [markdown]
 # # 4a. Inside a pre-trained model
 #
+# **Optional deep dive**, after notebook 4; the core path goes on with notebook 5.
+#
 # In notebook 4 you pre-trained a small BERT yourself. Here we take the course checkpoint, the same
 # recipe trained longer (a 4-layer model, 7,000 steps), and look at what pre-training put into it,
 # with no labels at all.
@@ -39,10 +41,20 @@ print(f"course checkpoint: {course.metadata['steps']:,} steps, held-out MLM accu
 print(tokenizer.tokenize("the small dog barks at the mailman ."))
 print(tokenizer.tokenize("this teddy bear is so cute ."))
 
+# %% [markdown]
+# Eight blanks follow, from the course sentences to a name, a town and some places. Before you run
+# them, predict:
+
+# %%
+from helpers.course.quiz import compare_prediction, predict_first
+
+predict_first("predict-fill-mask")
+
 # %%
 # NBVAL_IGNORE_OUTPUT
 from helpers.modeling.fill_mask import fill_mask
 
+top_guesses = {}
 for text in ("the small dog [MASK] at the mailman .",
              "this teddy bear is so [MASK] .",
              "mia fed the [MASK] in the henhouse .",
@@ -52,8 +64,14 @@ for text in ("the small dog [MASK] at the mailman .",
              "the teacher asked tom to read aloud in the [MASK] .",
              "tom kicked the ball across the [MASK] ."):
     guesses = fill_mask(model, tokenizer, text, top_k=4)
+    top_guesses[text] = guesses[0][0]
     shown = " | ".join(", ".join(f"{token} {p:.0%}" for token, p in blank) for blank in guesses)
     print(f"{text:52s} -> {shown}")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+compare_prediction("predict-fill-mask", "top guesses: " + "; ".join(
+    f"{token} {p:.0%}" for token, p in top_guesses.values()))
 
 # %% [markdown]
 # Read the guesses and their probabilities:
@@ -66,7 +84,7 @@ for text in ("the small dog [MASK] at the mailman .",
 #   stories' "is so ..." sentences about equally well, so the model spreads its probability thinly.
 # - The others are mostly the right **kind** of token too: farm animals for the henhouse, towns,
 #   places by the sea, places in a school, places for sports. Where several answers fit equally well
-#   (any town, any pier or island) the model spreads its probability over them, as it should.
+#   (any town, any place by the sea) the model spreads its probability over them, as it should.
 # - Not everything is right. For the name, the top guess is *emma*, the name that is already in the
 #   sentence, though a story would hardly say "emma walked to the pond with emma"; all names get only a
 #   few percent. A model this small picks up which words appear together more easily than such finer
@@ -166,5 +184,5 @@ fig = plot_embedding_projection(word_vectors(untrained), words, word_kinds,
 # - Its word embeddings group words by kind (animals, places, things, names), which a randomly
 #   initialised model does not: all learnt by filling in blanks in unlabeled stories.
 #
-# **Next:** [4b. Sentence objectives: NSP, SOP or none](04b_sentence_objectives.ipynb): what each sentence
-# head learns, and whether it helps after fine-tuning.
+# **Next:** back to the core path with [5. Fine-tuning heads](05_fine_tuning_heads.ipynb): one encoder,
+# several heads, several tasks.

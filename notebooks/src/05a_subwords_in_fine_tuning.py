@@ -1,7 +1,9 @@
-# Notebook 5b of "BERT, part two". Built into notebooks/05b_subwords_in_fine_tuning.ipynb by scripts/build_notebooks.py.
+# Notebook 5a of "BERT, part two". Built into notebooks/05a_subwords_in_fine_tuning.ipynb by scripts/build_notebooks.py.
 
 # %% [markdown]
-# # 5b. The sub-word reality of fine-tuning
+# # 5a. The sub-word reality of fine-tuning
+#
+# **Optional deep dive**, after notebook 5; the core path goes on with notebook 6.
 #
 # The course's vocabulary (2,638 WordPiece tokens) was made large enough that every word of the story
 # world is one token. A real BERT's is not: its 30,000-entry WordPiece vocabulary splits rare words,
@@ -254,4 +256,5 @@ quiz("subwords", kind="multiple_choice")
 #   (or points at `[CLS]`); decoding takes the best start + end score among valid spans (end >= start,
 #   bounded length, inside the passage), and the answer is cut from the original text.
 #
-# **Next:** [6. Self-check](06_self_check.ipynb): six questions, the pick-the-head exercise and the quiz.
+# **Next:** back to the core path with [6. Self-check](06_self_check.ipynb), or on to the next deep dive,
+# [5b. BERT at real scale](05b_bert_at_real_scale.ipynb).
