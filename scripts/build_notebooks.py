@@ -43,7 +43,7 @@ TIMINGS = NOTEBOOKS / "timings.md"
 CELL_MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 CELL_TIMEOUT_S = 600
 PROGRESS_ENV = "BERT_COURSE_PROGRESS"
-NOTEBOOK_GLOB = "[0-9][0-9]*_*.py"  # 00_start_here.py, 04e_bert_at_real_scale.py, ...
+NOTEBOOK_GLOB = "[0-9][0-9]*_*.py"  # 00_start_here.py, 05b_bert_at_real_scale.py, ...
 
 
 # --------------------------------------------------------------------------- conversion
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(execute_one(Path(args.execute_one))))
         return
 
-    sources = sorted(SOURCES.glob(NOTEBOOK_GLOB))  # "04_..." < "04b_..." < "04c_..." < "05_..."
+    sources = sorted(SOURCES.glob(NOTEBOOK_GLOB))  # "04_..." < "04a_..." < "05_..." < "05a_..."
     if args.only:
         sources = [s for s in sources if any(s.stem.startswith(p) for p in args.only)]
     if not sources:
