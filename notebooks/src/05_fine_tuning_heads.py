@@ -59,8 +59,8 @@ print("            passage:", qa["context"])
 #
 # "we had the honey in kingsley ." labelled *positive* may look odd. The labels follow a fixed rule
 # (`helpers.text.tasks.SENTIMENT_RULE`): every describing word (*lovely*, *awful*, ...) and every thing
-# (honey is nice to have, a cockroach is not) carries a polarity; a review takes its describing word's,
-# changed by a `not`, or else its thing's. The rule and some of the word lists:
+# (honey is nice to have, a cockroach is not) carries a polarity; a review takes its describing word's
+# polarity (changed by a `not`), or else its thing's. The rule and some of the word lists:
 
 # %%
 from helpers.text import tasks as task_rules
@@ -222,11 +222,11 @@ for name in ("qa", "paraphrase"):
     print(f"{name:11s}", "  ".join(f"{step}: {value:.0%}" for step, value in zip(history["eval_step"], history["eval"])))
 
 # %% [markdown]
-# Sentiment and entity tags are close to 100% after 150 steps. QA ends well above 80% exact match, and
-# its curve shows why 150 steps were not enough: it was still climbing steeply there. Paraphrase is the
-# exception: about two pairs in three right, where a coin flip gets half, and its curve is flat from the
-# start. The heads and code are the same; what differs is how far each task is from what pre-training
-# taught. Here is what each model says about inputs it has not seen:
+# Sentiment and entity tags are close to 100% after 150 steps. QA ends well above 80% exact match; its
+# curve shows why it needed more than the others' 150 steps: it was still climbing steeply at step 150.
+# Paraphrase is the exception: about two pairs in three right, where a coin flip gets half, and its
+# curve is flat from the start. The heads and code are the same; what differs is how far each task is
+# from what pre-training taught. Here is what each model says about inputs it has not seen:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -471,9 +471,9 @@ HTML("<h4>sentiment: a [CLS] head</h4>" + trace_finetune_html(tokens, "cls", lab
 # Judge what the two heads said. The trace sentence lies outside both tasks: it has no describing word
 # and none of the things the sentiment rule knows, so **no label is right**, and it names no person,
 # organisation or place, so every correct NER tag is `O`. A head always answers in its task's format,
-# even for an input its task does not cover. (Why "organisation"? In the tagger's training data,
-# organisations are runs of ordinary words after "the", such as *the river bakery*, and "the small dog
-# barks" has that shape.)
+# even for an input its task does not cover. (Why would the tagger see an organisation here? In its
+# training data, organisations are runs of ordinary words after "the", such as *the river bakery*, and
+# "the small dog barks" has that shape.)
 
 # %%
 # NBVAL_IGNORE_OUTPUT

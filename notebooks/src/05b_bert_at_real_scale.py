@@ -170,8 +170,8 @@ fig = plot_log_panels({"parameters": {n: rows[n][0] for n in names},
 # attention). Two details keep the comparison fair. The pre-training seconds are the training steps
 # alone (`training minutes` above), since the fine-tuning run evaluates nothing. And the fine-tuning
 # FLOPs are counted on the positions the run actually computed (each batch padded to its longest
-# example); without them `pretraining_cost` counts every batch at its full 128 positions, an upper
-# bound.
+# example); without them `pretraining_cost` counts every sequence at its full 64 positions
+# (`max_length`), an upper bound.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
