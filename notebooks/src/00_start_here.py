@@ -22,7 +22,7 @@
 # sentence prediction (NSP)**. **How do you use it?** Pre-train once on lots of unlabeled text, then
 # **fine-tune** a small task-specific head on a few hundred labeled examples: the head decides the task.
 #
-# **The core path**, about two hours, in this order:
+# **The core path**, in this order:
 #
 # - **0. Start here**: this map, the widgets, an environment check, your progress.
 # - [**1. Why not next-token prediction?**](01_why_not_next_token.ipynb) Causal versus bidirectional

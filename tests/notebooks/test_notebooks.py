@@ -203,7 +203,7 @@ def test_recorded_times_and_memory_fit_the_budget():
 
 
 def test_core_path_fits_its_limits():
-    """About two hours of work: at most 9,000 words of prose and 6 minutes of computing in all (the wall
+    """The core path's limits: at most 9,000 words of prose and 6 minutes of computing in all (the wall
     times of notebooks/timings.md; the 120 s per notebook is checked for every notebook above)."""
     core = [row for row in length.course_lengths(with_activities=False) if row.core]
     assert [row.name for row in core] == [p.stem for p in CORE]
