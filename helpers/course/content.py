@@ -151,6 +151,10 @@ class MultipleChoiceQuestion:
     def multiple_answers(self) -> bool:
         return len(self.correct_indices) > 1
 
+    @property
+    def choice_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.choices)
+
 
 @dataclass(frozen=True)
 class SelfCheckQuestion:
