@@ -313,7 +313,8 @@ def test_compare_with_an_unreadable_progress_file_says_so_on_its_line(progress_f
 
 def test_review_round_asks_again_what_was_missed_and_has_an_empty_state(progress_file):
     empty = review_round()
-    assert isinstance(empty, ReviewRound) and empty.quiz is None and "Nothing to review yet" in empty.body.children[0].value
+    assert isinstance(empty, ReviewRound) and empty.quiz is None
+    assert "Nothing to review yet" in empty.body.children[0].value
     q = question("mlm-mix")
     quiz("mlm", kind="multiple_choice").items[2].choose(next(c.id for c in q.choices if not c.correct))
     record_answer("mlm-selection-rate", "mlm", "multiple_choice", True, choice_ids=["about-15"])
