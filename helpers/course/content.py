@@ -35,6 +35,13 @@ Schema of ``quizzes.toml``::
 A ``pick_head`` question is a multiple-choice question whose choices are exactly
 :data:`HEAD_CHOICES`, in that order.
 
+The order of the choices in the file is what the static view (a saved notebook, nbconvert) shows;
+keep the right answer's position balanced (``tests/course/test_quiz.py`` checks that no position
+holds more than 40% of them). The live quiz shows each learner a shuffled order of their own
+(``helpers.course.quiz.choice_order``), except for pick-the-head and predictions. Saved answers refer
+to choice ids, so reordering choices never changes what a saved answer means; old letter answers are
+read through ``data/progress_v1_choice_order.json`` (see ``helpers.course.progress``).
+
 A ``prediction`` question ("predict, then run") is asked before an experiment: its choices have
 only a ``text``, none is marked correct, and there is no explanation. The notebook compares the
 learner's choice with what the run shows (``helpers.course.quiz.compare_prediction``).
@@ -150,6 +157,10 @@ class MultipleChoiceQuestion:
     @property
     def multiple_answers(self) -> bool:
         return len(self.correct_indices) > 1
+
+    @property
+    def choice_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.choices)
 
 
 @dataclass(frozen=True)

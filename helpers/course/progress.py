@@ -3,16 +3,34 @@
 Where: ``~/.bert_course/progress.json`` by default; set the environment variable
 ``BERT_COURSE_PROGRESS`` to a file path to keep it somewhere else (the tests do this).
 
-The file is small and human-readable::
+The file is small and human-readable (version 2)::
 
-    {"version": 1,
+    {"version": 2,
+     "shuffle_seed": 2718281828,
      "answers": {"mlm-mix": {"topic": "mlm", "kind": "multiple_choice", "attempts": 2,
-                             "first_try_correct": false, "correct": true, "answer": "B", ...}},
+                             "first_try_correct": false, "correct": true,
+                             "latest_first_try_correct": false,
+                             "choice_ids": ["80-mask-10-a-random"], "updated": ...},
+                 "self-check-mlm": {"kind": "self_check", "correct": true, "text": "Select 15%...", ...}},
      "cards":   {"nsp": {"box": 2, "reviews": 3, "knew": 2, "updated": ...}},
      "practice_rounds": 4,
      "exercises": {"mlm-corrupt": {"attempts": 3, "passed": true, "first_pass_attempt": 3, ...}}}
 
-Four promises, because learners keep several notebooks open and laptops crash:
+An answer to a question with choices is saved by the ids of the chosen choices (``choice_ids``),
+never by a letter: letters depend on the order the choices are shown in, which differs from learner
+to learner (``shuffle_seed``, drawn once when the file is created) and changes when an author
+reorders the choices. A self-check answer is the learner's own text (``text``).
+``first_try_correct`` is the first answer ever (the score counts it); ``correct`` is the latest
+attempt; ``latest_first_try_correct`` is the first answer the last time the question was shown
+(the review round of notebook 6 asks again what it was wrong for).
+
+**Version 1 files** (answers as letters: ``"answer": "C"``, ``"AC"`` for a select-all question) are
+upgraded once, when first read: each letter is turned into the id of the choice it pointed at, in
+the order the choices had when version 1 was current (frozen in ``data/progress_v1_choice_order.json``,
+so a later reordering cannot change what an old letter means). A letter that cannot be placed is kept
+as ``v1_answer``; the original file is copied beside the new one (``progress.json.v1-<time>``).
+
+Five promises, because learners keep several notebooks open and laptops crash:
 
 * **Atomic writes.** A new version is written to a temporary file in the same folder, flushed to
   disk (``fsync``) and then renamed over the old file (``os.replace``). A crash at any moment leaves
@@ -22,29 +40,41 @@ Four promises, because learners keep several notebooks open and laptops crash:
   ``.lock`` file next to the progress file), re-reads the file, applies the change, and writes it
   back. Changes are functions applied to the freshest data, so neither notebook overwrites the
   other's answers with a stale copy.
-* **A damaged file is never fatal and never silently lost.** Every entry is checked on load. An
-  unreadable file is renamed aside (with a time stamp in the name) and a fresh one started; a file
-  with some malformed entries (an answer that is a string, a card in box 9) keeps its valid entries,
-  and a copy of the original is saved beside it. Either way a warning says where the copy went.
+* **A damaged progress file is never fatal and never silently lost.** Every entry is checked on load.
+  A progress file that cannot be parsed (cut short, a bit flipped, emptied by a crash) is renamed aside
+  (with a time stamp in the name) and a fresh one started; a file with some malformed entries (an
+  answer that is a number, a card in box 9) keeps its valid entries, and a copy of the original is
+  saved beside it. Either way a warning says where the copy went.
+* **A file that is not a progress file is refused, not recovered.** ``BERT_COURSE_PROGRESS`` pointed
+  at a checkpoint, a notebook or any other file by mistake: the file is left exactly as it is (not
+  moved, not locked beside, not written) and :class:`ProgressError` says what it looks like. A file
+  counts as a (possibly damaged) progress file only if it is empty or blank (what a crash can leave),
+  or it is a JSON object with at least one of the progress file's keys, or its text starts with
+  ``{`` and names one of those keys in quotes (JSON cut short or damaged); anything else (binary
+  data, JSON of another shape, other text, more than 16 MB) is not one. See :func:`classify`.
 * **Nothing the course cannot read is overwritten.** A file written by a newer version of the
   course, a read-only file, or a folder where the file should be: the file is left exactly as it
   is and :class:`ProgressError` (an ``OSError``, which the widgets report as "Progress not saved")
-  says why.
+  says why. A read-only version-1 file is upgraded in memory at every read and never written.
 """
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
+import secrets
 import stat
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
-from helpers.course.content import load_deck, load_quiz_bank
+from helpers.course.content import load_deck, load_quiz_bank, notebook_sort_key
 
 try:  # POSIX file locks; on Windows we fall back to atomic writes without a lock
     import fcntl
@@ -53,9 +83,14 @@ except ImportError:  # pragma: no cover
 
 ENV_VAR = "BERT_COURSE_PROGRESS"
 DEFAULT_PATH = Path("~/.bert_course/progress.json")
-VERSION = 1
+VERSION = 2
 LEITNER_BOXES = 5  # box 1 = "still learning" ... box 5 = "known well"
 NEW_FILE_MODE = 0o600  # a new progress file is private; an existing one keeps its mode
+CHOICE_KINDS = ("multiple_choice", "pick_head", "prediction")  # saved by choice ids; "self_check" by text
+V1_CHOICE_ORDER_PATH = Path(__file__).resolve().parent / "data" / "progress_v1_choice_order.json"
+PROGRESS_KEYS = ("version", "answers", "cards", "practice_rounds", "exercises", "shuffle_seed")
+MAX_PROGRESS_BYTES = 16 * 2**20  # a progress file holds kilobytes; a bigger file is something else
+SEED_LIMIT = 2**32
 
 
 class ProgressError(OSError):
@@ -72,7 +107,64 @@ def progress_path() -> Path:
 
 
 def empty_progress() -> dict:
+    """What a missing file reads as. It has no ``shuffle_seed``: one is drawn when the file is first written."""
     return {"version": VERSION, "answers": {}, "cards": {}, "practice_rounds": 0}
+
+
+def _new_seed() -> int:
+    # The learner's own shuffle seed: drawn from the OS once, then kept in the file, so that every
+    # later shuffle of this learner is reproducible from it.
+    return secrets.randbelow(SEED_LIMIT)
+
+
+def _is_seed(value: object) -> bool:
+    return _is_int(value, 0, SEED_LIMIT - 1)
+
+
+def _path_seed(path: Path) -> int:
+    """A seed for a file the course may not write (read-only, refused): fixed for that path."""
+    return int.from_bytes(hashlib.sha256(str(path).encode()).digest()[:4], "big")
+
+
+# ---------------------------------------------------------------- progress file or not?
+
+_MAGIC = [(b"PK\x03\x04", "a zip archive (a PyTorch checkpoint .pt is one)"),
+          (b"\x80", "a Python pickle (an old-style PyTorch checkpoint is one)"),
+          (b"\x89PNG", "a PNG image"), (b"%PDF", "a PDF document"), (b"\x1f\x8b", "gzip-compressed data"),
+          (b"\x93NUMPY", "a NumPy array")]
+
+
+def classify(raw: bytes) -> tuple[str, object]:
+    """What a file's bytes are: ``("progress", data)``, ``("damaged", why)`` or ``("foreign", what)``.
+
+    * ``progress``: a JSON object with at least one of :data:`PROGRESS_KEYS` (its version and entries
+      are checked afterwards; a wrong version makes it damaged).
+    * ``damaged``: a progress file that cannot be read: empty, blank or zero-filled (what a crash can
+      leave), or text that starts with ``{`` and names a progress key in quotes but does not parse
+      (cut short, a flipped bit, a bad hand edit). It is moved aside and a fresh file started.
+    * ``foreign``: anything else (binary data, JSON of another shape, other text). Never touched.
+    """
+    if not raw.strip(b" \t\r\n\x00"):
+        return "damaged", "it is empty"
+    for magic, what in _MAGIC:
+        if raw.startswith(magic):
+            return "foreign", f"it is {what}"
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = None
+    else:
+        if isinstance(data, dict) and any(key in data for key in PROGRESS_KEYS):
+            return "progress", data
+        shape = "a JSON object without any progress key" if isinstance(data, dict) else \
+            f"JSON holding {type(data).__name__ if data is not None else 'null'}, not an object"
+        return "foreign", f"it is {shape} ({', '.join(PROGRESS_KEYS[:3])}, ...)"
+    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("{") and any(f'"{key}"' in text for key in PROGRESS_KEYS):
+        return "damaged", "it is not valid JSON"
+    if b"\x00" in raw or text.count("\ufffd") > len(text) // 100:
+        return "foreign", "it is binary data"
+    return "foreign", "it is text that is not progress JSON"
 
 
 # ---------------------------------------------------------------- checking what was read
@@ -86,8 +178,12 @@ def _is_time(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _answer_problem(entry: object) -> str | None:
-    """Why a saved answer cannot be used (None if it can)."""
+def _is_id_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) and v for v in value)
+
+
+def _answer_problem(entry: object, version: int = VERSION) -> str | None:
+    """Why a saved answer cannot be used (None if it can). Version 1 saved letters or text as "answer"."""
     if not isinstance(entry, dict):
         return f"is {type(entry).__name__}, not an object"
     checks = [("attempts", lambda v: _is_int(v, 1), "a whole number >= 1", True),
@@ -95,8 +191,14 @@ def _answer_problem(entry: object) -> str | None:
               ("correct", lambda v: isinstance(v, bool), "true or false", True),
               ("topic", lambda v: isinstance(v, str), "text", False),
               ("kind", lambda v: isinstance(v, str), "text", False),
-              ("answer", lambda v: v is None or isinstance(v, str), "text or null", False),
               ("updated", _is_time, "a time stamp", False)]
+    if version == 1:
+        checks.append(("answer", lambda v: v is None or isinstance(v, str), "text or null", False))
+    else:
+        checks += [("choice_ids", _is_id_list, "a list of choice ids", False),
+                   ("text", lambda v: v is None or isinstance(v, str), "text or null", False),
+                   ("latest_first_try_correct", lambda v: isinstance(v, bool), "true or false", False),
+                   ("v1_answer", lambda v: isinstance(v, str), "text", False)]
     return _field_problem(entry, checks)
 
 
@@ -134,11 +236,11 @@ def _field_problem(entry: dict, checks) -> str | None:
     return None
 
 
-def _clean(data: dict) -> tuple[dict, list[str]]:
+def _clean(data: dict, version: int = VERSION) -> tuple[dict, list[str]]:
     """``data`` with its malformed entries removed, and a description of each one removed."""
     dropped = []
     clean = dict(data)  # unknown top-level keys are kept as they are
-    tables = [("answers", _answer_problem), ("cards", _card_problem)]
+    tables = [("answers", lambda e: _answer_problem(e, version)), ("cards", _card_problem)]
     if "exercises" in data:  # files saved before the coding exercises existed have no such key
         tables.append(("exercises", _exercise_problem))
     for key, problem_of in tables:
@@ -159,7 +261,60 @@ def _clean(data: dict) -> tuple[dict, list[str]]:
         if "practice_rounds" in data:
             dropped.append(f"practice_rounds={data['practice_rounds']!r:.40} (must be a whole number >= 0)")
         clean["practice_rounds"] = 0
+    if "shuffle_seed" in data and not _is_seed(data["shuffle_seed"]):
+        dropped.append(f"shuffle_seed={data['shuffle_seed']!r:.40} (must be a whole number from 0 to {SEED_LIMIT - 1}; "
+                       "a new one is drawn)")
+        del clean["shuffle_seed"]
     return clean, dropped
+
+
+# ---------------------------------------------------------------- version 1 -> version 2
+
+
+@lru_cache(maxsize=1)
+def v1_choice_order() -> dict[str, tuple[str, ...]]:
+    """Question id -> its choice ids in the order version-1 letters refer to ('A' = the first)."""
+    with open(V1_CHOICE_ORDER_PATH, encoding="utf-8") as f:
+        return {qid: tuple(ids) for qid, ids in json.load(f)["questions"].items()}
+
+
+def _letters_to_ids(letters: str, order: Sequence[str] | None) -> list[str] | None:
+    """``"AC"`` -> the ids of the first and third choice of ``order``; None if it cannot be placed."""
+    if not order or not letters or len(set(letters)) != len(letters):
+        return None
+    positions = [ord(letter) - ord("A") for letter in letters]
+    if not all(0 <= i < len(order) for i in positions):
+        return None
+    return [order[i] for i in positions]
+
+
+def upgrade_v1(data: dict) -> dict:
+    """A version-1 progress dict (already cleaned) as version 2: letters become choice ids.
+
+    Nothing is dropped: a self-check's text moves to ``text``; a letter that cannot be placed (a
+    question not in the frozen order, a letter past its last choice) is kept as ``v1_answer``.
+    Cards, exercises, practice rounds and unknown keys are kept as they are.
+    """
+    order = v1_choice_order()
+    answers = {}
+    for question_id, entry in data["answers"].items():
+        new = {key: value for key, value in entry.items() if key != "answer"}
+        answer = entry.get("answer")
+        if answer is not None:
+            kind = entry.get("kind")
+            if kind == "self_check" or (kind is None and question_id not in order):
+                if kind == "self_check":
+                    new["text"] = answer
+                else:
+                    new["v1_answer"] = answer
+            else:
+                ids = _letters_to_ids(answer, order.get(question_id))
+                if ids is None:
+                    new["v1_answer"] = answer
+                else:
+                    new["choice_ids"] = ids
+        answers[question_id] = new
+    return {**data, "version": VERSION, "answers": answers}
 
 
 def _is_read_only(path: Path) -> bool:
@@ -203,10 +358,38 @@ class ProgressStore:
                                         f"not a folder. Set {ENV_VAR} to a path inside a folder.")
                 break
 
+    def _raw(self) -> bytes | None:
+        """The file's bytes (None if there is no file); a file too big to be progress is refused unread."""
+        target = self.target
+        try:
+            size = target.stat().st_size
+        except FileNotFoundError:
+            return None
+        if size > MAX_PROGRESS_BYTES:
+            raise self._refusal(f"it is {size / 2**20:,.0f} MB, far more than any progress file")
+        try:
+            return target.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _refusal(self, what: str) -> "ProgressError":
+        return ProgressError(f"The file {self.path} is not a progress file ({what}), so it was left untouched. "
+                             f"Set {ENV_VAR} to a progress file or to a new file's path (for example "
+                             f"{DEFAULT_PATH}).")
+
+    def _refuse_foreign(self) -> None:
+        """Before locking (which creates a .lock file beside it): refuse a file that is not progress."""
+        raw = self._raw()
+        if raw is not None:
+            kind, what = classify(raw)
+            if kind == "foreign":
+                raise self._refusal(what)
+
     # -- locking ----------------------------------------------------------------------
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         self._check_location()
+        self._refuse_foreign()
         self.target.parent.mkdir(parents=True, exist_ok=True)
         if fcntl is None:  # pragma: no cover - no advisory locks on this platform
             yield
@@ -221,41 +404,52 @@ class ProgressStore:
     # -- reading ----------------------------------------------------------------------
     def _read(self) -> dict:
         """Read and check the file (see the module's promises for what happens to a damaged one)."""
-        try:
-            raw = self.target.read_bytes()
-        except FileNotFoundError:
+        raw = self._raw()
+        if raw is None:
             return empty_progress()
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            data = None
-        version = data.get("version") if isinstance(data, dict) else None
+        kind, data = classify(raw)
+        if kind == "foreign":
+            raise self._refusal(data)
+        version = data.get("version") if kind == "progress" else None
         if _is_int(version, VERSION + 1):
             raise ProgressError(f"The progress file {self.path} was written by a newer version of the course "
                                 f"(file version {version}; this version reads {VERSION}). It was left untouched: "
                                 f"update the course (git pull) to use it, or set {ENV_VAR} to another file.")
-        if not (isinstance(data, dict) and version == VERSION):
+        if kind == "damaged" or not _is_int(version, 1, VERSION):
             if _is_read_only(self.target):
                 raise ProgressError(f"The progress file {self.path} could not be read (it is not valid progress "
                                     "JSON) and it is read-only, so it was left untouched and progress cannot be "
                                     f"saved: move it away, or set {ENV_VAR} to another file.")
             self._move_aside()
             return empty_progress()
-        clean, dropped = _clean(data)
+        clean, dropped = _clean(data, version)
+        read_only = _is_read_only(self.target)
         if dropped:
             listed = "; ".join(dropped[:5]) + (f"; and {len(dropped) - 5} more" if len(dropped) > 5 else "")
-            if _is_read_only(self.target):
+            if read_only:
                 warnings.warn(f"The progress file {self.path} has entries that cannot be used ({listed}). They "
                               "are ignored; the file is read-only, so it was left as it is.",
                               RuntimeWarning, stacklevel=4)
             else:
                 backup = self._backup_path("invalid")
                 self._write_bytes(backup, raw, NEW_FILE_MODE)
-                self._write(clean)
                 warnings.warn(f"The progress file {self.path} had entries that cannot be used ({listed}). The "
                               f"valid ones were kept; the original file was copied to {backup}.",
                               RuntimeWarning, stacklevel=4)
+        if version == 1:  # upgraded in memory at every read; written (once) if the file may be written
+            clean = upgrade_v1(clean)
+            if not read_only and not dropped:  # the version-1 original stays beside the upgraded file
+                self._write_bytes(self._backup_path("v1"), raw, NEW_FILE_MODE)
+        if not read_only and (dropped or version == 1):
+            self._write(self._with_seed(clean))
         return clean
+
+    @staticmethod
+    def _with_seed(data: dict) -> dict:
+        """Every file the course writes carries the learner's shuffle seed (drawn the first time)."""
+        if not _is_seed(data.get("shuffle_seed")):
+            data["shuffle_seed"] = _new_seed()
+        return data
 
     def _backup_path(self, kind: str) -> Path:
         target = self.target
@@ -270,7 +464,7 @@ class ProgressStore:
     def _move_aside(self) -> Path:
         backup = self._backup_path("corrupt")
         os.replace(self.target, backup)
-        warnings.warn(f"The progress file {self.path} could not be read (it is not valid progress JSON). "
+        warnings.warn(f"The progress file {self.path} could not be read (it is a damaged progress file). "
                       f"It was moved to {backup} and a fresh progress file was started.",
                       RuntimeWarning, stacklevel=4)
         return backup
@@ -318,7 +512,7 @@ class ProgressStore:
         with self._locked():
             data = self._read()
             change(data)
-            self._write(data)
+            self._write(self._with_seed(data))
             return data
 
 
@@ -329,20 +523,103 @@ def _now() -> float:
     return round(time.time(), 3)
 
 
-def record_answer(question_id: str, topic: str, kind: str, correct: bool, answer: str | None = None,
-                  *, store: ProgressStore | None = None) -> dict:
-    """Record one attempt at a question and return the question's saved entry.
+def counts_as_correct(entry: dict) -> bool:
+    """The score's one definition (quizzes and notebook 0's progress plot both use it).
 
-    ``first_try_correct`` remembers the first attempt ever; ``correct`` the latest attempt.
+    A question with choices counts if its first answer ever was right (what you knew before any
+    feedback); a self-check counts if you last marked it "got it".
     """
+    return bool(entry["correct"] if entry.get("kind") == "self_check" else entry["first_try_correct"])
+
+
+def needs_review(entry: dict) -> bool:
+    """Whether the review round asks this question again: the last time it was shown, your first answer
+    was wrong (a self-check: you last marked it "not yet"). Answering it right at the first try in a
+    later showing takes it off the list."""
+    if entry.get("kind") == "self_check":
+        return not entry["correct"]
+    return not entry.get("latest_first_try_correct", entry["first_try_correct"])
+
+
+def apply_answer(entry: dict | None, *, topic: str, kind: str, correct: bool, choice_ids: Sequence[str] | None = None,
+                 text: str | None = None, first_in_showing: bool = True) -> dict:
+    """A question's saved entry after one more attempt (a new dict; ``entry`` is None for a first attempt).
+
+    ``first_try_correct`` keeps the first attempt ever, ``correct`` the latest one,
+    ``latest_first_try_correct`` the first attempt of the latest showing (``first_in_showing``: this is the
+    first answer since the question was last displayed). A question with choices saves ``choice_ids``, a
+    self-check its ``text``. The widgets apply this in memory too when progress cannot be saved, so the
+    score on screen follows the same rule as the saved one.
+    """
+    new = dict(entry) if entry else {"attempts": 0, "first_try_correct": bool(correct)}
+    new.update(topic=topic, kind=kind, correct=bool(correct), updated=_now())
+    new["attempts"] += 1
+    if first_in_showing:
+        new["latest_first_try_correct"] = bool(correct)
+    if kind == "self_check":
+        new["text"] = text
+    elif choice_ids is not None:
+        new["choice_ids"] = list(choice_ids)
+        new.pop("v1_answer", None)  # replaced by an answer the current choices understand
+    return new
+
+
+def record_answer(question_id: str, topic: str, kind: str, correct: bool, *, choice_ids: Sequence[str] | None = None,
+                  text: str | None = None, first_in_showing: bool = True, store: ProgressStore | None = None) -> dict:
+    """Record one attempt at a question (see :func:`apply_answer`) and return the question's saved entry.
+
+    >>> record_answer("mlm-mix", "mlm", "multiple_choice", True, choice_ids=["80-mask-10-a-random"])  # doctest: +SKIP
+    """
+    if kind in CHOICE_KINDS and choice_ids is not None and not (
+            _is_id_list(list(choice_ids)) and len(choice_ids) > 0):
+        raise ValueError(f"choice_ids={choice_ids!r} is not allowed: it must be a non-empty list of choice ids.")
     store = store or ProgressStore()
 
     def change(data: dict) -> None:
-        entry = data["answers"].setdefault(question_id, {"attempts": 0, "first_try_correct": bool(correct)})
-        entry.update(topic=topic, kind=kind, correct=bool(correct), answer=answer, updated=_now())
-        entry["attempts"] += 1
+        data["answers"][question_id] = apply_answer(
+            data["answers"].get(question_id), topic=topic, kind=kind, correct=correct, choice_ids=choice_ids,
+            text=text, first_in_showing=first_in_showing)
 
     return store.update(change)["answers"][question_id]
+
+
+@dataclass
+class LearnerState:
+    """What a quiz needs from the progress file when it is shown: saved answers and the shuffle seed.
+
+    ``seed`` is None for a quiz that shows the authored order (nothing saved). ``problem`` says why
+    saved progress could not be used (a refused or newer file...), to show beside the quiz.
+    """
+
+    answers: dict = field(default_factory=dict)
+    seed: int | None = None
+    problem: str | None = None
+
+    @classmethod
+    def load(cls, store: ProgressStore | None = None) -> "LearnerState":
+        """Read the learner's answers and shuffle seed; a file without a seed gets one (saved at once).
+
+        Never raises for a file it cannot use: the quiz is then shown without saved answers, in an
+        order fixed for that file's path, and ``problem`` says why.
+        """
+        store = store or ProgressStore()
+        try:
+            data = store.load()
+            if not _is_seed(data.get("shuffle_seed")):
+                try:
+                    data = store.update(lambda d: None)  # draws and saves the seed
+                except ProgressError:  # read-only: a seed fixed for this path, not saved
+                    data["shuffle_seed"] = _path_seed(store.target)
+            return cls(answers=data["answers"], seed=data["shuffle_seed"])
+        except OSError as err:
+            return cls(seed=_path_seed(store.path), problem=f"Saved progress not used: {err}")
+
+
+def review_ids(answers: dict) -> list[str]:
+    """The ids of the course's questions that :func:`needs_review`, in the course's order (notebook by notebook)."""
+    bank = load_quiz_bank()
+    order = sorted(bank.questions, key=lambda q: notebook_sort_key(bank.topics[q.topic].notebook))
+    return [q.id for q in order if q.kind != "prediction" and q.id in answers and needs_review(answers[q.id])]
 
 
 def leitner_update(box: int, knew: bool) -> int:
@@ -406,9 +683,9 @@ def record_exercise(exercise_id: str, passed: bool, *, notebook: int,
 def progress_summary(*, store: ProgressStore | None = None) -> dict:
     """Per-topic counts of questions answered and correct, and how many cards sit in each Leitner box.
 
-    "correct" counts multiple-choice questions answered right at the first try and self-check
-    questions last marked "got it". Cards never reviewed count in box 1. ``exercises`` holds the
-    attempts and pass of every coding exercise tried so far (untried ones are absent).
+    "correct" follows :func:`counts_as_correct`, the rule the quizzes' score line uses too. Cards never
+    reviewed count in box 1. ``exercises`` holds the attempts and pass of every coding exercise tried
+    so far (untried ones are absent).
     """
     store = store or ProgressStore()
     data = store.load()
@@ -417,7 +694,7 @@ def progress_summary(*, store: ProgressStore | None = None) -> dict:
     for key, topic in bank.topics.items():
         ids = [q.id for q in bank.questions if q.topic == key and q.kind != "prediction"]  # predictions are not scored
         seen = [data["answers"][i] for i in ids if i in data["answers"]]
-        right = [e for e in seen if (e["correct"] if e.get("kind") == "self_check" else e["first_try_correct"])]
+        right = [e for e in seen if counts_as_correct(e)]
         topics[key] = {"title": topic.title, "notebook": topic.notebook, "questions": len(ids),
                        "answered": len(seen), "correct": len(right)}
     boxes = {b: 0 for b in range(1, LEITNER_BOXES + 1)}

@@ -17,7 +17,9 @@ def test_course_content_loads_with_the_required_counts():
     assert kinds.count("multiple_choice") >= 10
     assert kinds.count("prediction") >= 8
     assert len(load_deck()) == 12
-    assert [t.notebook for t in bank.topics.values()] == [0, 1, 2, 3, 4, "4b", "4e", 5, "5b"]
+    assert [t.notebook for t in bank.topics.values()] == [0, 1, 2, 3, 4, 5, "5a", "5b", "5c", 6]
+    assert {key: t.notebook for key, t in bank.topics.items() if isinstance(t.notebook, str)} == {
+        "subwords": "5a", "scale": "5b", "sentence_objectives": "5c"}  # the optional deep dives (PLAN.md)
 
 
 def test_every_notebook_topic_has_questions_and_filters_work():
@@ -35,7 +37,7 @@ def test_pick_the_head_answers_match_the_curriculum():
     expected = {"pick-head-sentiment": "[CLS] output", "pick-head-qa": "per-token outputs",
                 "pick-head-ner": "per-token outputs", "pick-head-topic": "[CLS] output",
                 "pick-head-paraphrase": "[CLS] output", "pick-head-intent": "[CLS] output",
-                "pick-head-pos": "per-token outputs", "pick-head-entailment": "[CLS] output"}
+                "pick-head-pos": "per-token outputs", "pick-head-punctuation": "per-token outputs"}
     got = {q.id: q.choices[q.correct_indices[0]].text for q in load_quiz(kind="pick_head")}
     assert got == expected
     for q in load_quiz(kind="pick_head"):
@@ -192,9 +194,9 @@ def test_notebook_ids_with_a_letter_are_normalised_and_ordered():
         with pytest.raises(ValueError, match="is not allowed"):
             normalise_notebook(bad)
     assert sorted([5, "4c", 4, "5b", "4b"], key=notebook_sort_key) == [4, "4b", "4c", 5, "5b"]
-    assert load_quiz(notebook="04e") == load_quiz(notebook="4e") == load_quiz("scale")
+    assert load_quiz(notebook="05b") == load_quiz(notebook="5b") == load_quiz("scale")
     assert load_quiz(notebook="05") == load_quiz(notebook=5) == load_quiz("heads")
-    with pytest.raises(ValueError, match=r"notebook='4z' is not allowed: it must be one of 0, 1, 2, 3, 4, '4b', '4e'"):
+    with pytest.raises(ValueError, match=r"notebook='4z' is not allowed: it must be one of 0, 1, 2, 3, 4, 5, '5a'"):
         load_quiz(notebook="4z")
     with pytest.raises(ValueError, match="notebook='x' is not allowed"):
         load_quiz(notebook="x")
@@ -210,3 +212,45 @@ def test_topic_notebook_field_is_validated(tmp_path):
         else:
             with pytest.raises(ContentError, match="field 'notebook' must be a whole number >= 0 or a string"):
                 load_quiz_bank(path)
+
+
+def test_practice_questions_are_new_single_answer_questions():
+    practice = load_quiz("practice")
+    assert 8 <= len(practice) <= 10 and load_quiz_bank().topics["practice"].notebook == 6
+    assert all(isinstance(q, MultipleChoiceQuestion) and not q.multiple_answers for q in practice)
+    others = {q.question for q in load_quiz() if q.topic != "practice"}
+    assert not others & {q.question for q in practice}
+
+
+def test_a_topic_asks_only_what_its_notebook_has_taught():
+    """Freezing versus end-to-end fine-tuning, and the labeled-data win, are taught in notebook 5."""
+    bank = load_quiz_bank()
+    early = [q for q in bank.questions if q.kind != "prediction"
+             and notebook_sort_key(bank.topics[q.topic].notebook) < (5, "")]
+    for q in early:
+        words = _texts(q).lower()
+        for later in ("frozen", "freeze", "end to end", "end-to-end", "hundreds to thousands"):
+            assert later not in words, (q.id, later)
+
+
+def _texts(q):
+    parts = [q.question]
+    if isinstance(q, MultipleChoiceQuestion):
+        parts += [q.explanation] + [c.text + " " + c.feedback for c in q.choices]
+    elif isinstance(q, SelfCheckQuestion):
+        parts.append(q.model_answer)
+    return " ".join(parts)
+
+
+def test_bert_is_cited_with_one_year_and_the_corrections_hold():
+    text = _all_text()
+    assert "Devlin et al., 2018" not in text and "BERT paper" not in text
+    assert "Devlin et al., 2019" in text or "Devlin et al. (2019" in text
+    assert "short segment" not in text and "encoder weights are the same" not in text.lower()
+    assert "Nothing is rounded" not in text and "max(1, round(0.15 x length))" in text
+    flops = next(q for q in load_quiz("scale") if q.id == "scale-flops")
+    assert "3,000 times as many token positions" in flops.explanation and "4,000" not in _texts(flops)
+    debate = next(q for q in load_quiz("sentence_objectives") if q.id == "nsp-debate")
+    assert "up to 512 tokens" in debate.explanation and "did not test" in debate.explanation
+    ner = next(q for q in load_quiz(kind="pick_head") if q.id == "pick-head-ner")
+    assert "2 x types + 1" in ner.explanation and "7 classes" in ner.explanation
