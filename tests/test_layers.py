@@ -26,7 +26,8 @@ PACKAGE_DIR = REPOSITORY_DIR / PACKAGE
 
 # Bottom to top. A module's layer is that of the longest prefix of its dotted name listed here.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("helpers", "helpers.errors", "helpers.constants", "helpers.paths", "helpers.progress_bars")),
+    ("base", ("helpers", "helpers.errors", "helpers.constants", "helpers.paths", "helpers.progress_bars",
+              "helpers.files")),
     ("text", ("helpers.text",)),
     ("objectives", ("helpers.objectives",)),
     ("modeling", ("helpers.modeling",)),

@@ -27,7 +27,7 @@ from IPython.display import Markdown
 
 from helpers.errors import show, check_choice, check_probability, check_text
 from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_statistics, mask_tokens
-from helpers.text.tokenizer import pre_tokenize
+from helpers.text.normalize import pre_tokenize
 
 # One colour per MLM operation (the same as in helpers.course.plots).
 COLOURS = {"mask": "#f4b6b6", "random": "#fdd9a8", "keep": "#b9e4b9", "special": "#e8e8e8", "read": "#b8d4f0"}

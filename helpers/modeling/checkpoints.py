@@ -8,14 +8,15 @@ finds them whatever the working directory is.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from helpers.files import atomic_write
 from helpers.modeling.bert import BertConfig, BertForPreTraining
 from helpers.paths import CHECKPOINTS_DIR
 from helpers.text.tokenizer import WordPieceTokenizer
@@ -86,7 +87,7 @@ def _plain(value: Any, where: str) -> Any:
 
 def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | None = None, *,
                     dtype: torch.dtype = torch.float16) -> Path:
-    """Save weights, config, vocabulary and ``metadata`` to ``path`` (atomically: temp file + rename).
+    """Save weights, config, vocabulary and ``metadata`` to ``path`` (atomically: :func:`helpers.files.atomic_write`).
 
     Only plain types go in (tensors, dicts, lists, strings, numbers), so :func:`load_checkpoint`
     can use ``torch.load(weights_only=True)``, which cannot run code from the file. Floating-point
@@ -115,18 +116,11 @@ def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | 
         "tied": tied,
         "metadata": _plain(dict(metadata or {}), "metadata"),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # Serialised in memory first: a disk that fills up then fails in our write (one clear OSError),
+    # not inside torch's zip writer, and the file already at ``path`` stays as it was.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write(path, buffer.getbuffer())
     return path
 
 

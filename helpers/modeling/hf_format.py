@@ -28,11 +28,10 @@ relies on the fixed ids) works on it, and it predicts exactly the same tokens.
 from __future__ import annotations
 
 import json
+import math
 import os
-import shutil
 import struct
 import sys
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -41,11 +40,13 @@ import torch
 
 from helpers.constants import SPECIAL_TOKENS
 from helpers.errors import show
+from helpers.files import atomic_write, replace_dir
 from helpers.modeling.bert import ACTIVATIONS, BertConfig, BertForPreTraining
 from helpers.modeling.checkpoints import Checkpoint, tokenizer_vocab_list
 from helpers.modeling.heads import (BertForQuestionAnswering, BertForSequenceClassification,
                                     BertForTokenClassification)
 from helpers.text.tokenizer import WordPieceTokenizer
+from helpers.text.vocab import read_vocab_file
 
 EXPORT_FORMAT = "bert-part-two/hf-export"   # written to export_info.json: marks a folder we wrote
 EXPORT_INFO = "export_info.json"
@@ -108,20 +109,49 @@ def write_safetensors(path: str | os.PathLike, tensors: Mapping[str, torch.Tenso
         offset += len(raw)
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
+
+    def write(f) -> None:
         f.write(struct.pack("<Q", len(text)))
         f.write(text)
         for raw in blobs:
             f.write(raw)
-    return Path(path)
+
+    return atomic_write(path, write)
 
 
 def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Read every tensor of a safetensors file (name -> tensor, on the CPU)."""
+    """Read every tensor of a safetensors file (name -> tensor, on the CPU).
+
+    The file is read once into one buffer and every tensor is a view of its bytes, so the peak
+    memory is about the size of the file (a tensor whose bytes are not aligned for its dtype,
+    which our writer and Hugging Face's never produce, is copied).
+    """
     _check_little_endian()
     path = Path(path)
-    data = path.read_bytes()
     where = f"path={str(path)!r}"
+    data = bytearray(path.stat().st_size)  # writable, so torch.frombuffer shares it without a warning
+    with path.open("rb") as f:
+        if f.readinto(data) != len(data):
+            raise ValueError(f"{where} changed while it was being read; read it again.")
+    header, start = _safetensors_header(data, where)
+    body_size = len(data) - start
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        dtype, shape, (begin, end) = _header_entry(name, entry, where)
+        count = math.prod(shape)
+        itemsize = torch.empty((), dtype=dtype).element_size()
+        if not (0 <= begin <= end <= body_size) or end - begin != count * itemsize:
+            raise ValueError(f"{where}: tensor {name!r} has data_offsets [{begin}, {end}], which do not fit its "
+                             f"shape {shape} of {entry['dtype']} or the file ({body_size} data bytes): "
+                             "the file is truncated or corrupted.")
+        tensors[name] = _view(data, start + begin, count * itemsize, dtype, shape)
+    return tensors
+
+
+def _safetensors_header(data: bytearray, where: str) -> tuple[dict, int]:
+    """The JSON header of a safetensors file and where its data starts."""
     if len(data) < 8:
         raise ValueError(f"{where} is not a safetensors file: it is shorter than its 8-byte header length.")
     (length,) = struct.unpack("<Q", data[:8])
@@ -129,33 +159,34 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise ValueError(f"{where} is not a safetensors file (or is truncated): its header claims {length} "
                          f"bytes, the file has {len(data) - 8} after the length.")
     try:
-        header = json.loads(data[8:8 + length].decode("utf-8"))
+        header = json.loads(bytes(data[8:8 + length]).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{where} is not a safetensors file: its header is not JSON ({error}).") from None
     if not isinstance(header, dict):
         raise ValueError(f"{where} is not a safetensors file: its header is not a JSON object.")
-    body = memoryview(data)[8 + length:]
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dtype, shape, (begin, end) = _DTYPES[entry["dtype"]], [int(n) for n in entry["shape"]], entry["data_offsets"]
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"{where}: the header entry for {name!r} is not allowed: it needs a dtype among "
-                             f"{sorted(_DTYPES)}, a shape and two data_offsets; found {entry!r:.120}.") from None
-        count = 1
-        for n in shape:
-            count *= n
-        itemsize = torch.empty((), dtype=dtype).element_size()
-        if not (0 <= begin <= end <= len(body)) or end - begin != count * itemsize:
-            raise ValueError(f"{where}: tensor {name!r} has data_offsets [{begin}, {end}], which do not fit its "
-                             f"shape {shape} of {entry['dtype']} or the file ({len(body)} data bytes): "
-                             "the file is truncated or corrupted.")
-        raw = bytearray(body[begin:end])  # a private, writable copy
-        flat = torch.frombuffer(raw, dtype=torch.uint8) if raw else torch.empty(0, dtype=torch.uint8)
-        tensors[name] = flat.view(dtype).reshape(shape).clone() if count else torch.empty(shape, dtype=dtype)
-    return tensors
+    return header, 8 + length
+
+
+def _header_entry(name: str, entry: Any, where: str) -> tuple[torch.dtype, list[int], tuple[int, int]]:
+    try:
+        dtype, shape = _DTYPES[entry["dtype"]], [int(n) for n in entry["shape"]]
+        begin, end = (int(n) for n in entry["data_offsets"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{where}: the header entry for {name!r} is not allowed: it needs a dtype among "
+                         f"{sorted(_DTYPES)}, a shape and two data_offsets; found {entry!r:.120}.") from None
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{where}: tensor {name!r} has shape {shape}, which is not allowed: sizes must be >= 0.")
+    return dtype, shape, (begin, end)
+
+
+def _view(data: bytearray, offset: int, size: int, dtype: torch.dtype, shape: list[int]) -> torch.Tensor:
+    """The ``size`` bytes of ``data`` at ``offset`` as a tensor of ``dtype`` and ``shape``, sharing memory."""
+    if size == 0:
+        return torch.empty(shape, dtype=dtype)
+    raw = torch.frombuffer(data, dtype=torch.uint8, count=size, offset=offset)
+    if offset % raw.new_empty((), dtype=dtype).element_size():
+        raw = raw.clone()  # misaligned for its dtype: this one tensor is copied
+    return raw.view(dtype).reshape(shape)
 
 
 # ----------------------------------------------------------------------------- export
@@ -266,41 +297,19 @@ def export_pretrained(model: torch.nn.Module, tokenizer: WordPieceTokenizer, out
     if len(vocab) != model.config.vocab_size:
         raise ValueError(f"tokenizer has {len(vocab)} tokens but the model's vocab_size is "
                          f"{model.config.vocab_size}: export the tokenizer the model was trained with.")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
-        write_safetensors(tmp / WEIGHTS_NAME, _untied_state(model), {"format": "pt"})
-        files = {"config.json": config, **tokenizer_files(tokenizer, model.config.max_position_embeddings),
-                 EXPORT_INFO: {"format": EXPORT_FORMAT, "format_version": 1, "source": source,
-                               "architecture": config["architectures"][0]}}
+    files = {"config.json": config, **tokenizer_files(tokenizer, model.config.max_position_embeddings),
+             EXPORT_INFO: {"format": EXPORT_FORMAT, "format_version": 1, "source": source,
+                           "architecture": config["architectures"][0]}}
+
+    def build(folder: Path) -> None:  # a new, private folder: plain writes are safe inside it
+        write_safetensors(folder / WEIGHTS_NAME, _untied_state(model), {"format": "pt"})
         for name, content in files.items():
-            (tmp / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-        (tmp / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; an export is an ordinary folder
-        _replace_dir(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            (folder / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+
+    # check_out_dir again just before the swap: something may have appeared there meanwhile.
+    replace_dir(out_dir, build, check=check_out_dir)
     return out_dir
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move the finished folder ``new`` to ``target``; an earlier export there is removed only after."""
-    check_out_dir(target)  # again: something may have appeared there meanwhile
-    if not target.exists():
-        os.rename(new, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    os.rmdir(old)
-    os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except OSError:
-        os.rename(old, target)   # put the earlier export back
-        raise
-    shutil.rmtree(old)
 
 
 # ----------------------------------------------------------------------------- import
@@ -422,7 +431,7 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
     if not (folder / "vocab.txt").is_file():
         raise ValueError(f"folder={str(folder)!r} has no vocab.txt: the course's tokenizer needs the WordPiece "
                          "vocabulary file.")
-    vocab = _read_vocab(folder / "vocab.txt")
+    vocab = read_vocab_file(folder / "vocab.txt", check=False)  # special tokens may be anywhere
     if len(vocab) != config.vocab_size:
         raise ValueError(f"vocab.txt has {len(vocab)} tokens but config.json says vocab_size={config.vocab_size}: "
                          "they must agree.")
@@ -471,12 +480,3 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
     metadata = {"source": str(folder), "architectures": list(hf.get("architectures") or []),
                 "vocab_order": order, "newly_initialised": newly, "ignored_weights": ignored}
     return Checkpoint(model=model, tokenizer=tokenizer, config=config.to_dict(), metadata=metadata)
-
-
-def _read_vocab(path: Path) -> list[str]:
-    """vocab.txt -> tokens (line n = id n - 1), checked like WordPieceTokenizer.from_file does,
-    except that the special tokens may be anywhere (they are moved to the front afterwards)."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]

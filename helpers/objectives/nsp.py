@@ -38,7 +38,7 @@ from helpers.progress_bars import tqdm
 
 from helpers.constants import IS_NEXT, IS_RANDOM, PAD_ID
 from helpers.errors import show, check_positive_int, check_probability
-from helpers.text.tokenizer import pad_batch, truncation_lengths
+from helpers.text.layout import pad_batch, truncation_lengths
 
 LABEL_NAMES = {IS_NEXT: "IS_NEXT (B follows A)", IS_RANDOM: "IS_RANDOM (B is random)"}
 

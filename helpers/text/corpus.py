@@ -30,6 +30,7 @@ from pydoc_data.topics import topics as python_help_topics
 
 from helpers.text import world
 from helpers.errors import check_positive_int
+from helpers.files import atomic_write
 
 # The storybook's version. Any change to what the generator writes for a seed changes the text the
 # shipped checkpoints were trained on: bump this, and retrain them (checkpoints/README.md). A test
@@ -289,11 +290,10 @@ def small_storybook(seed: int = 0) -> list[list[str]]:
 
 # --------------------------------------------------------------------------- Google's text format
 def write_pretraining_text(documents: list[list[str]], path) -> Path:
-    """Write documents in Google's BERT format: one sentence per line, a blank line between documents."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8") as f:
-        f.write("\n\n".join("\n".join(s.strip() for s in doc) for doc in documents) + "\n")
-    return path
+    """Write documents in Google's BERT format: one sentence per line, a blank line between documents
+    (atomically: :func:`helpers.files.atomic_write`)."""
+    text = "\n\n".join("\n".join(s.strip() for s in doc) for doc in documents) + "\n"
+    return atomic_write(Path(path), text)
 
 
 _EXPECTED_TEXT = "UTF-8 text, one sentence per line, a blank line between documents"

@@ -29,7 +29,8 @@ from helpers.constants import IGNORE_INDEX
 from helpers.errors import show, check_choice, check_positive_int, check_probability
 from helpers.modeling.bert import BertModel
 from helpers.modeling.heads import HEADS, BertForQuestionAnswering
-from helpers.text.tokenizer import is_punctuation, pad_batch
+from helpers.text.layout import pad_batch
+from helpers.text.normalize import is_punctuation
 from helpers.training import metrics
 from helpers.training.loop import train
 
