@@ -57,7 +57,8 @@ def disk_error(error: OSError, path: Path | str, what: str = "nothing was writte
         reason = "the disk is full"
     elif error.errno == errno.EFBIG:
         reason = "the file is larger than this system allows"
-    return OSError(error.errno, f"could not write {str(path)!r}: {reason}; {what}")
+    message = f"could not write {str(path)!r}: {reason}; {what}"
+    return OSError(error.errno, message) if error.errno is not None else OSError(message)
 
 
 def atomic_write(path: str | os.PathLike, content: Content, *, mode: int | None = None) -> Path:

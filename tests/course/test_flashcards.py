@@ -7,10 +7,11 @@ import pytest
 from pypdf import PdfReader
 
 from helpers.course.content import Flashcard, load_deck
-from helpers.course import flashcards
-from helpers.course.flashcards import (MIN_FONT_PT, PAPERS, FlashcardDeck, PageLayout, PrintButton, card_page,
-                                due_boxes, main, practice_queue, print_flashcards, requeue, write_html,
-                                write_pdf)
+from helpers.course import flashcard_print
+from helpers.course.flashcard_print import (MIN_FONT_PT, PAPERS, PageLayout, card_page, main, print_flashcards,
+                                            write_html, write_pdf)
+from helpers.course.flashcards import FlashcardDeck, PrintButton
+from helpers.course.leitner import due_boxes, practice_queue, requeue
 from helpers.course.progress import ProgressStore
 
 EVIL = '<script>alert("owned")</script>'
@@ -199,7 +200,7 @@ def test_cli_print_and_bad_paper(tmp_path, capsys):
 
 def test_committed_print_files_are_current(tmp_path):
     """flashcards/flashcards.pdf and .html are generated from the deck: regenerate them if this fails."""
-    from helpers.course.flashcards import DEFAULT_PDF
+    from helpers.course.flashcard_print import DEFAULT_PDF
     assert DEFAULT_PDF.exists(), "run: python -m helpers.course.flashcards print"
     pages = PdfReader(DEFAULT_PDF).pages
     assert len(pages) == 24
@@ -275,7 +276,7 @@ def test_a_print_that_fails_half_way_keeps_the_previous_files(tmp_path):
 def test_a_crash_while_writing_the_pdf_keeps_the_old_one(tmp_path, monkeypatch):
     pdf = write_pdf(tmp_path / "deck.pdf", load_deck()[:2], paper="a6")
     before = pdf.read_bytes()
-    real, calls = flashcards.card_page, []
+    real, calls = flashcard_print.card_page, []
 
     def failing_page(card, side, number, total, paper):
         calls.append(number)
@@ -283,7 +284,7 @@ def test_a_crash_while_writing_the_pdf_keeps_the_old_one(tmp_path, monkeypatch):
             raise OSError("simulated: disk full")
         return real(card, side, number, total, paper)
 
-    monkeypatch.setattr(flashcards, "card_page", failing_page)
+    monkeypatch.setattr(flashcard_print, "card_page", failing_page)
     with pytest.raises(OSError, match="disk full"):
         write_pdf(pdf, load_deck()[:4], paper="a6")
     assert calls[-1] == 3 and pdf.read_bytes() == before

@@ -6,7 +6,8 @@ import os
 import pytest
 
 from helpers.course import progress
-from helpers.course.progress import LEITNER_BOXES, ProgressError, ProgressStore, card_boxes, leitner_update, progress_path, progress_summary, record_answer, record_card, start_practice_round
+from helpers.course.leitner import LEITNER_BOXES, leitner_update
+from helpers.course.progress import ProgressError, ProgressStore, card_boxes, progress_path, progress_summary, record_answer, record_card, start_practice_round
 from helpers.course.plots import plot_progress
 
 
@@ -152,7 +153,7 @@ def test_malformed_entries_are_set_aside_and_valid_ones_kept(store):
         warnings.simplefilter("error")
         assert store.load() == data
     # the card that sat in box 9 is due again (box 1), and the summary no longer breaks
-    from helpers.course.flashcards import practice_queue
+    from helpers.course.leitner import practice_queue
     assert "box-nine" in practice_queue(["nsp", "box-nine"], card_boxes(store=store), round_number=1)
     assert progress_summary(store=store)["topics"]["mlm"]["answered"] == 1
 
