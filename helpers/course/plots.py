@@ -8,13 +8,12 @@ and always carry a title and labelled axes.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from helpers.course.exercises import EXERCISES
 from helpers.errors import show
 
 WIDTH = 10.0  # inches: fills a notebook column at the default 100 dpi
@@ -462,9 +461,14 @@ def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str
     return fig
 
 
-def plot_progress(summary: dict):
+def plot_progress(summary: dict, *, exercises: Iterable):
     """Three bar charts from :func:`progress_summary`: quiz questions per notebook, flashcards per
-    Leitner box, and the coding exercises (tried, passed)."""
+    Leitner box, and the coding exercises (tried, passed).
+
+    ``exercises`` are the course's coding exercises (``EXERCISES.values()`` of
+    :mod:`helpers.course.exercises`), each with ``id``, ``number``, ``short`` and ``notebook``: the
+    caller passes them, so drawing a figure never loads the exercise checks and the training stack.
+    """
     fig, (ax_q, ax_c, ax_e) = plt.subplots(1, 3, figsize=(15, 4.2), gridspec_kw={"width_ratios": [3, 2, 2.4]},
                                            layout="constrained")
     topics = list(summary["topics"].values())
@@ -481,7 +485,7 @@ def plot_progress(summary: dict):
 
     # One bar per coding exercise: grey = not tried, light = tried, dark = passed; attempts written at the end.
     saved = summary.get("exercises", {})
-    exercises = sorted(EXERCISES.values(), key=lambda e: e.number)
+    exercises = sorted(exercises, key=lambda e: e.number)
     y = range(len(exercises))
     state = [saved.get(e.id, {}) for e in exercises]
     colours = ["#3182bd" if s.get("passed") else "#9ecae1" if s.get("attempts") else "#e6e6e6" for s in state]

@@ -6,8 +6,8 @@ import os
 import pytest
 
 from helpers.course import progress
-from helpers.course.leitner import LEITNER_BOXES, leitner_update
-from helpers.course.progress import ProgressError, ProgressStore, card_boxes, progress_path, progress_summary, record_answer, record_card, start_practice_round
+from helpers.course.progress import LEITNER_BOXES, ProgressError, ProgressStore, card_boxes, leitner_update, progress_path, progress_summary, record_answer, record_card, start_practice_round
+from helpers.course.exercises import EXERCISES
 from helpers.course.plots import plot_progress
 
 
@@ -119,7 +119,7 @@ def test_summary_counts_and_plot(store):
     assert summary["topics"]["mlm"]["notebook"] == 2 and summary["topics"]["mlm"]["questions"] >= 5
     assert summary["boxes"] == {1: 11, 2: 0, 3: 1, 4: 0, 5: 0}
     assert summary["cards_reviewed"] == 1
-    fig = plot_progress(summary)
+    fig = plot_progress(summary, exercises=EXERCISES.values())
     titles = [ax.get_title() for ax in fig.axes]
     assert all(titles) and all(ax.get_xlabel() for ax in fig.axes)
     assert fig.axes[1].get_ylabel() == "number of flashcards"
@@ -153,7 +153,7 @@ def test_malformed_entries_are_set_aside_and_valid_ones_kept(store):
         warnings.simplefilter("error")
         assert store.load() == data
     # the card that sat in box 9 is due again (box 1), and the summary no longer breaks
-    from helpers.course.leitner import practice_queue
+    from helpers.course.flashcards import practice_queue
     assert "box-nine" in practice_queue(["nsp", "box-nine"], card_boxes(store=store), round_number=1)
     assert progress_summary(store=store)["topics"]["mlm"]["answered"] == 1
 
