@@ -39,6 +39,9 @@ CORPUS_VERSION = "storybook-3"
 
 DEFAULT_NUM_DOCUMENTS = 20_000   # about 1.8M tokens: the size the course pre-trains on
 SMALL_NUM_DOCUMENTS = 1_500      # about 130k tokens: quick notebook runs and tests
+# Five times the course corpus. More is a typo, not a setting: a million documents take an hour to
+# generate and their training pairs several GB of memory.
+MAX_NUM_DOCUMENTS = 100_000
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -273,7 +276,7 @@ def make_storybook(num_documents: int = DEFAULT_NUM_DOCUMENTS, seed: int = 0, *,
     returns ``(documents, topics)`` where ``topics[i]`` is document i's topic name.
     The same ``seed`` always gives the same corpus; topics take turns so all are equally common.
     """
-    check_positive_int("num_documents", num_documents)
+    check_positive_int("num_documents", num_documents, maximum=MAX_NUM_DOCUMENTS)
     check_positive_int("seed", seed, minimum=0)
     rng = random.Random(seed)
     teller = _Storyteller(rng)

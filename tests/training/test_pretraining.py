@@ -83,7 +83,7 @@ def test_switches_always_mask_mlm_only_and_sop(tiny_run):
 def test_bad_settings_are_refused_when_the_config_is_made():
     with pytest.raises(ValueError, match="preset"):
         pretrain("huge", progress=False)
-    for changes, message in ((dict(mask_prob=0.9, random_prob=0.2), "mask_prob \\+ random_prob"),
+    for changes, message in ((dict(mask_prob=0.9, random_prob=0.2), "mask_prob=0.9 with random_prob=0.2"),
                              (dict(mlm=False, sentence_objective="none"), "at least one objective"),
                              (dict(steps=0), "steps=0"), (dict(time_budget=-1), "time_budget"),
                              (dict(sentence_objective="order"), "sentence_objective"),
