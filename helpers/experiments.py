@@ -36,7 +36,7 @@ from helpers.objectives.sop import make_sop_pairs
 from helpers.text.corpus import make_storybook
 from helpers.text.tasks import TaskData, load_task, subsample
 from helpers.training.finetuning import build_model, evaluate, finetune, main_metric
-from helpers.training.loop import train
+from helpers.training.loop import Schedule, train
 from helpers.training.pretraining import HELD_OUT_SEED_OFFSET, build_tokenizer, cut_pairs
 
 
@@ -179,8 +179,9 @@ def copy_collapse_experiment(*, steps: int = 250, num_documents: int = 400, voca
             index = torch.randint(data["input_ids"].shape[0], (batch_size,), generator=generator)
             return {"input_ids": data["input_ids"][index], "attention_mask": data["attention_mask"][index]}
 
-        loop = train(model, next_batch, steps=steps, learning_rate=learning_rate, warmup_steps=max(1, steps // 10),
-                     forward_model=NextTokenObjective(model), progress=progress, description=f"next-token, {kind}")
+        schedule = Schedule(steps=steps, learning_rate=learning_rate, warmup_steps=max(1, steps // 10))
+        loop = train(model, next_batch, schedule, forward_model=NextTokenObjective(model), progress=progress,
+                     description=f"next-token, {kind}")
         model.eval()
         scores = {}
         with torch.no_grad():

@@ -33,14 +33,14 @@ import torch
 import torch.nn.functional as F
 
 from helpers.constants import IGNORE_INDEX
-from helpers.errors import check_choice, check_device
+from helpers.errors import check_choice, check_device, show
 from helpers.modeling.bert import BertForPreTraining, count_parameters
 from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_tokens
 from helpers.objectives.nsp import collate, make_nsp_pairs
 from helpers.objectives.sop import make_sop_pairs
 from helpers.text.corpus import make_storybook
 from helpers.text.tokenizer import WordPieceTokenizer
-from helpers.training.loop import train
+from helpers.training.loop import Evaluation, Schedule, train
 # The settings live in helpers.training.configs; importing them from here keeps working.
 from helpers.training.configs import MAX_BATCH_SIZE, PRESETS, SENTENCE_OBJECTIVES, PretrainConfig, preset  # noqa: F401
 
@@ -298,19 +298,50 @@ def pretrain(config: str | PretrainConfig = "live", *, documents: list[list[str]
     if eval_documents is None:
         eval_documents = make_storybook(max(50, config.eval_size), seed=config.seed + HELD_OUT_SEED_OFFSET)
     tokenizer = tokenizer or build_tokenizer(documents, config.vocab_size, config.min_freq)
-    if model is None:
-        torch.manual_seed(config.seed)  # the same initial weights on every rank
-        model = BertForPreTraining(config.model_config(tokenizer.vocab_size))
-    elif model.config.vocab_size != tokenizer.vocab_size:
-        raise ValueError(f"model has vocab_size={model.config.vocab_size} but the tokenizer has "
-                         f"{tokenizer.vocab_size} tokens: pass the tokenizer the model was trained with.")
-    model.to(device).train()
-
+    model = _model_for(config, tokenizer, model).to(device).train()
     # One generator per rank for batches and masks: the same seed gives the same run.
     generator = torch.Generator().manual_seed(config.seed * 1_000_003 + rank)
     pairs = PairStream(documents, tokenizer, config, generator)
     held_out = make_held_out_set(eval_documents, tokenizer, max_length=config.max_length, size=config.eval_size,
                                  seed=config.seed, sentence_objective=config.sentence_objective)
+    next_batch, counts = _masked_batches(pairs, tokenizer, config, generator, mask_fn, device, world_size)
+
+    def log_step(output, batch) -> dict:
+        return {"mlm_loss": _item(output.mlm_loss), "sentence_loss": _item(output.nsp_loss)}
+
+    schedule = Schedule(steps=config.steps, learning_rate=config.learning_rate, warmup_steps=config.warmup,
+                        weight_decay=config.weight_decay, time_budget=config.time_budget, start_step=start_step,
+                        optimizer_state=optimizer_state)
+    evaluation = Evaluation(lambda step: evaluate_pretraining(model, held_out), every=config.eval_every,
+                            at_start=start_step == 0)
+    loop = train(model, next_batch, schedule, evaluation=evaluation, log_step=log_step,
+                 forward_model=_maybe_distributed(model, config), precision=config.precision, progress=progress,
+                 description=f"pre-training ({config.name})", is_main=rank == 0)
+    model.eval()
+    final = {k: v[-1] for k, v in loop.eval.items() if k not in ("step", "seconds")} if loop.eval["step"] else {}
+    return PretrainResult(model=model, tokenizer=tokenizer, config=config, history={"train": loop.train, "eval": loop.eval},
+                          steps=loop.steps, seconds=loop.seconds, eval_seconds=loop.eval_seconds,
+                          tokens_seen=counts["tokens"], positions_processed=counts["positions"],
+                          selected_seen=counts["selected"], epochs=pairs.epochs, final=final,
+                          held_out=held_out if rank == 0 else None, interrupted=loop.interrupted,
+                          optimizer_state=loop.optimizer_state, world_size=world_size)
+
+
+def _model_for(config: PretrainConfig, tokenizer, model: BertForPreTraining | None) -> BertForPreTraining:
+    """A new model for ``config`` (the same initial weights on every rank), or ``model`` checked against the tokenizer."""
+    if model is None:
+        torch.manual_seed(config.seed)
+        return BertForPreTraining(config.model_config(tokenizer.vocab_size))
+    if model.config.vocab_size != tokenizer.vocab_size:
+        raise ValueError(f"model has vocab_size={model.config.vocab_size} but the tokenizer has "
+                         f"{tokenizer.vocab_size} tokens: pass the tokenizer the model was trained with.")
+    return model
+
+
+def _masked_batches(pairs: "PairStream", tokenizer, config: PretrainConfig, generator: torch.Generator,
+                    mask_fn: MaskFunction | None, device: torch.device, world_size: int):
+    """``next_batch(step)``: the next pairs, corrupted for MLM (by ``mask_fn`` if given), on ``device``;
+    and the counts it keeps (tokens, positions, selected positions, all ranks)."""
     counts = dict(tokens=0, positions=0, selected=0)
 
     def next_batch(step: int) -> dict:
@@ -320,8 +351,9 @@ def pretrain(config: str | PretrainConfig = "live", *, documents: list[list[str]
                                 mask_prob=config.mask_prob, random_prob=config.random_prob)
             corrupted, labels = masked.input_ids, masked.labels
         else:
-            corrupted, labels = mask_fn(batch["input_ids"], batch["special_tokens_mask"], vocab_size=tokenizer.vocab_size,
-                                        mask_token_id=tokenizer.mask_token_id, generator=generator)
+            corrupted, labels = check_mask_fn_output(mask_fn(
+                batch["input_ids"], batch["special_tokens_mask"], vocab_size=tokenizer.vocab_size,
+                mask_token_id=tokenizer.mask_token_id, generator=generator), batch["input_ids"])
         counts["tokens"] += int(batch["attention_mask"].sum()) * world_size
         counts["positions"] += batch["input_ids"].numel() * world_size
         counts["selected"] += int((labels != IGNORE_INDEX).sum()) * world_size
@@ -332,23 +364,20 @@ def pretrain(config: str | PretrainConfig = "live", *, documents: list[list[str]
                     next_sentence_label=(batch["sentence_label"].to(device)
                                          if config.sentence_objective != "none" else None))
 
-    def log_step(output, batch) -> dict:
-        return {"mlm_loss": _item(output.mlm_loss), "sentence_loss": _item(output.nsp_loss)}
+    return next_batch, counts
 
-    loop = train(model, next_batch, steps=config.steps, learning_rate=config.learning_rate,
-                 warmup_steps=config.warmup, weight_decay=config.weight_decay, time_budget=config.time_budget,
-                 evaluate=lambda step: evaluate_pretraining(model, held_out), eval_every=config.eval_every,
-                 eval_at_start=start_step == 0, log_step=log_step, forward_model=_maybe_distributed(model, config),
-                 start_step=start_step, optimizer_state=optimizer_state, precision=config.precision,
-                 progress=progress, description=f"pre-training ({config.name})", is_main=rank == 0)
-    model.eval()
-    final = {k: v[-1] for k, v in loop.eval.items() if k not in ("step", "seconds")} if loop.eval["step"] else {}
-    return PretrainResult(model=model, tokenizer=tokenizer, config=config, history={"train": loop.train, "eval": loop.eval},
-                          steps=loop.steps, seconds=loop.seconds, eval_seconds=loop.eval_seconds,
-                          tokens_seen=counts["tokens"], positions_processed=counts["positions"],
-                          selected_seen=counts["selected"], epochs=pairs.epochs, final=final,
-                          held_out=held_out if rank == 0 else None, interrupted=loop.interrupted,
-                          optimizer_state=loop.optimizer_state, world_size=world_size)
+
+def check_mask_fn_output(output: Any, input_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """What a ``mask_fn`` returned, if it is ``(corrupted_input_ids, labels)``: two integer tensors shaped
+    like ``input_ids``; else one line saying what came back."""
+    shape = tuple(input_ids.shape)
+    ok = isinstance(output, (tuple, list)) and len(output) == 2 and all(
+        isinstance(t, torch.Tensor) and tuple(t.shape) == shape and not t.is_floating_point() for t in output)
+    if not ok:
+        got = (f"{type(output).__name__} of {len(output)}" if isinstance(output, (tuple, list)) else show(output))
+        raise ValueError(f"mask_fn returned {got}, which is not allowed: it must return (corrupted_input_ids, "
+                         f"labels), two integer tensors of shape {shape} like input_ids.")
+    return output[0], output[1]
 
 
 def _item(value: torch.Tensor | None) -> float:
