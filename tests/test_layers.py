@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("modeling", ("helpers.modeling",)),
     ("training", ("helpers.training",)),
     ("course", ("helpers.course",)),
-    ("experiments", ("helpers.experiments",)),
+    ("experiments", ("helpers.experiments", "helpers.cost")),
     ("commands", ("helpers.pretrain", "helpers.export")),
 ]
 _RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes}

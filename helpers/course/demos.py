@@ -25,7 +25,7 @@ import ipywidgets as widgets
 import torch
 from IPython.display import Markdown
 
-from helpers.errors import show, check_choice, check_probability, check_text
+from helpers.errors import check_choice, check_probability, check_seed, check_text, show
 from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_statistics, mask_tokens
 from helpers.text.normalize import pre_tokenize
 
@@ -61,8 +61,7 @@ def mask_sentence(tokenizer, text: str, *, mlm_probability: float = 0.15, seed: 
     """
     check_text("text", text)
     check_probability("mlm_probability", mlm_probability)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed={show(seed)} is not allowed: it must be an integer.")
+    check_seed("seed", seed)
     encoded = tokenizer.encode_pair(text, max_length=max_length)
     ids = torch.tensor(encoded["input_ids"])
     special = torch.tensor(encoded["special_tokens_mask"])

@@ -445,6 +445,17 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
     with torch.random.fork_rng(devices=[]):   # leave the caller's random state alone
         torch.manual_seed(seed)
         model = BertForPreTraining(config)
+    newly, ignored = _load_renumbered(model, state, order, folder)
+    model.to(device).eval()
+    metadata = {"source": str(folder), "architectures": list(hf.get("architectures") or []),
+                "vocab_order": order, "newly_initialised": newly, "ignored_weights": ignored}
+    return Checkpoint(model=model, tokenizer=tokenizer, config=config.to_dict(), metadata=metadata)
+
+
+def _load_renumbered(model: BertForPreTraining, state: dict[str, torch.Tensor], order: list[int],
+                     folder: Path) -> tuple[list[str], list[str]]:
+    """Load ``state`` into ``model`` with the vocabulary rows in the course's ``order``; return the
+    weights initialised anew (an absent NSP head or pooler) and the folder's weights left unused."""
     expected = model.state_dict()
     index = torch.tensor(order)
     for name in _VOCAB_ROWS:
@@ -464,7 +475,6 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
         raise ValueError(f"folder={str(folder)!r} lacks weights the course needs: {missing[:4]}"
                          f"{' ...' if len(missing) > 4 else ''} ({len(missing)} in all). Save the model with "
                          "transformers' BertForPreTraining or BertForMaskedLM.")
-    ignored = sorted(k for k in state if k not in expected)
     load = {}
     for name, tensor in expected.items():
         if name in newly:
@@ -476,7 +486,4 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
         load[name] = source.to(tensor.dtype)
     model.load_state_dict(load, strict=False)
     # load_state_dict copies into the existing (tied) parameters, so the decoder stays tied.
-    model.to(device).eval()
-    metadata = {"source": str(folder), "architectures": list(hf.get("architectures") or []),
-                "vocab_order": order, "newly_initialised": newly, "ignored_weights": ignored}
-    return Checkpoint(model=model, tokenizer=tokenizer, config=config.to_dict(), metadata=metadata)
+    return newly, sorted(k for k in state if k not in expected)

@@ -29,7 +29,7 @@ from pathlib import Path
 from pydoc_data.topics import topics as python_help_topics
 
 from helpers.text import world
-from helpers.errors import check_positive_int
+from helpers.errors import check_positive_int, check_seed
 from helpers.files import atomic_write
 
 # The storybook's version. Any change to what the generator writes for a seed changes the text the
@@ -277,7 +277,7 @@ def make_storybook(num_documents: int = DEFAULT_NUM_DOCUMENTS, seed: int = 0, *,
     The same ``seed`` always gives the same corpus; topics take turns so all are equally common.
     """
     check_positive_int("num_documents", num_documents, maximum=MAX_NUM_DOCUMENTS)
-    check_positive_int("seed", seed, minimum=0)
+    check_seed("seed", seed)
     rng = random.Random(seed)
     teller = _Storyteller(rng)
     topics = [world.TOPICS[i % len(world.TOPICS)] for i in range(num_documents)]

@@ -51,4 +51,4 @@ def test_plots_load_no_training_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPOSITORY_DIR)}).stdout
     loaded = eval(out)  # a printed list of module names
-    assert loaded == ["helpers.course", "helpers.course.plots", "helpers.errors"], loaded
+    assert loaded == ["helpers.course", "helpers.course.plots", "helpers.course.progress_plot", "helpers.errors"], loaded
