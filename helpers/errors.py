@@ -122,7 +122,7 @@ def check_device(name: str, value: Any) -> torch.device:
     """``value`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"`` or a ``torch.device``) as a device this
     machine has, else one line that says which devices it has."""
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    here = f"this machine has {gpus} CUDA GPU(s)" if gpus else "this machine has no CUDA GPU, so use cpu"
+    here = f"this machine has {gpus} CUDA GPU(s)" if gpus else "this machine has no CUDA GPU"
     if isinstance(value, torch.device):
         device = value
     elif isinstance(value, str):
