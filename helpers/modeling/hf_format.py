@@ -51,6 +51,9 @@ from helpers.text.vocab import read_vocab_file
 EXPORT_FORMAT = "bert-part-two/hf-export"   # written to export_info.json: marks a folder we wrote
 EXPORT_INFO = "export_info.json"
 WEIGHTS_NAME = "model.safetensors"
+# What an export writes (recorded in export_info.json; only a folder holding no more may be replaced).
+EXPORT_FILES = (WEIGHTS_NAME, "config.json", "tokenizer_config.json", "special_tokens_map.json", EXPORT_INFO,
+                "vocab.txt")
 PICKLE_WEIGHTS_NAME = "pytorch_model.bin"
 
 # Our classes, by the name ``transformers`` gives the same architecture.
@@ -85,17 +88,23 @@ def _check_little_endian() -> None:
                          "little-endian machines only.")
 
 
+def _itemsize(tensor: Any) -> int:
+    return tensor.element_size() if isinstance(tensor, torch.Tensor) else 0
+
+
 def write_safetensors(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor],
                       metadata: Mapping[str, str] | None = None) -> Path:
     """Write ``tensors`` (name -> tensor) to ``path`` in the safetensors format.
 
-    Tensors are written in name order, back to back; the header is padded with spaces to a multiple
-    of 8 bytes so every tensor starts aligned. Tensors must not share memory (drop tied copies first).
+    Tensors are written back to back, the widest dtypes first (then by name), and the header is
+    padded with spaces to a multiple of 8 bytes: so every tensor starts at a multiple of its own
+    element size, and :func:`read_safetensors` can hand out views instead of copies. Tensors must not
+    share memory (drop tied copies first).
     """
     _check_little_endian()
     header: dict[str, Any] = {"__metadata__": dict(metadata or {"format": "pt"})}
     blobs, offset = [], 0
-    for name in sorted(tensors):
+    for name in sorted(tensors, key=lambda n: (-_itemsize(tensors[n]), n)):
         tensor = tensors[name]
         if not isinstance(tensor, torch.Tensor) or tensor.dtype not in _CODES:
             raise ValueError(f"tensors[{name!r}]={show(tensor)} is not allowed: it must be a tensor with one of "
@@ -123,8 +132,8 @@ def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Read every tensor of a safetensors file (name -> tensor, on the CPU).
 
     The file is read once into one buffer and every tensor is a view of its bytes, so the peak
-    memory is about the size of the file (a tensor whose bytes are not aligned for its dtype,
-    which our writer and Hugging Face's never produce, is copied).
+    memory is about the size of the file (a tensor whose bytes are not aligned for its dtype, which
+    neither our writer nor Hugging Face's produces, is copied).
     """
     _check_little_endian()
     path = Path(path)
@@ -258,24 +267,46 @@ def _untied_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return kept
 
 
+def _export_info(path: Path) -> dict | None:
+    try:
+        info = json.loads((path / EXPORT_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and info.get("format") == EXPORT_FORMAT else None
+
+
 def is_export_dir(path: str | os.PathLike) -> bool:
     """True when ``path`` is a folder that :func:`export_pretrained` wrote (it may be replaced)."""
-    info = Path(path) / EXPORT_INFO
-    try:
-        return json.loads(info.read_text(encoding="utf-8")).get("format") == EXPORT_FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
+    return _export_info(Path(path)) is not None
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
-    """``out_dir`` as a Path if writing an export there loses nothing; a ValueError otherwise."""
+    """``out_dir`` as a Path if writing an export there loses nothing; a ValueError otherwise.
+
+    Allowed: a new or empty folder, or one holding nothing but the files an earlier export wrote
+    (listed in its ``export_info.json``): a file you added to an export is never deleted with it.
+    """
     out_dir = Path(out_dir)
-    if out_dir.exists() or out_dir.is_symlink():
-        if not out_dir.is_dir() or out_dir.is_symlink():
-            raise ValueError(f"out_dir={str(out_dir)!r} exists and is not a folder: choose a new folder name.")
-        if any(out_dir.iterdir()) and not is_export_dir(out_dir):
-            raise ValueError(f"out_dir={str(out_dir)!r} is a folder with other files in it and not an earlier "
-                             "export: choose an empty or new folder (it is never overwritten).")
+    if not (out_dir.exists() or out_dir.is_symlink()):
+        return out_dir
+    if not out_dir.is_dir() or out_dir.is_symlink():
+        raise ValueError(f"out_dir={str(out_dir)!r} exists and is not a folder: choose a new folder name.")
+    entries = sorted(p.name for p in out_dir.iterdir())
+    if not entries:
+        return out_dir
+    info = _export_info(out_dir)
+    if info is None:
+        raise ValueError(f"out_dir={str(out_dir)!r} is a folder with other files in it and not an earlier "
+                         "export: choose an empty or new folder (it is never overwritten).")
+    listed = info.get("files") if isinstance(info.get("files"), list) else EXPORT_FILES  # older exports: these
+    ours = set(EXPORT_FILES) & set(listed)
+    foreign = [name for name in entries if name not in ours or not (out_dir / name).is_file()
+               or (out_dir / name).is_symlink()]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise ValueError(f"out_dir={str(out_dir)!r} is an earlier export that also holds {shown}, which the export "
+                         "did not write and which replacing it would delete; it was left as it is. Move them "
+                         "away or choose a new folder.")
     return out_dir
 
 
@@ -299,7 +330,7 @@ def export_pretrained(model: torch.nn.Module, tokenizer: WordPieceTokenizer, out
                          f"{model.config.vocab_size}: export the tokenizer the model was trained with.")
     files = {"config.json": config, **tokenizer_files(tokenizer, model.config.max_position_embeddings),
              EXPORT_INFO: {"format": EXPORT_FORMAT, "format_version": 1, "source": source,
-                           "architecture": config["architectures"][0]}}
+                           "architecture": config["architectures"][0], "files": sorted(EXPORT_FILES)}}
 
     def build(folder: Path) -> None:  # a new, private folder: plain writes are safe inside it
         write_safetensors(folder / WEIGHTS_NAME, _untied_state(model), {"format": "pt"})
