@@ -61,6 +61,12 @@ def disk_error(error: OSError, path: Path | str, what: str = "nothing was writte
     return OSError(error.errno, message) if error.errno is not None else OSError(message)
 
 
+def describe(error: OSError) -> str:
+    """An ``OSError`` as one line without the ``[Errno N]`` prefix (the file named if there is one)."""
+    text = error.strerror or str(error)
+    return f"{text}: {str(error.filename)!r}" if error.filename and str(error.filename) not in text else text
+
+
 def atomic_write(path: str | os.PathLike, content: Content, *, mode: int | None = None) -> Path:
     """Write ``content`` to ``path`` all at once, or not at all; return ``path``.
 

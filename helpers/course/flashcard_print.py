@@ -37,7 +37,7 @@ from matplotlib.lines import Line2D
 
 from helpers.course.content import Flashcard, load_deck, to_html
 from helpers.errors import check_choice
-from helpers.files import atomic_write
+from helpers.files import atomic_write, describe
 from helpers.paths import FLASHCARDS_DIR
 
 PAPERS = {"a4": (8.27, 11.69), "letter": (8.5, 11.0), "a6": (4.13, 5.83)}  # inches, portrait
@@ -341,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as err:  # one line, argparse's way; the traceback only with --debug
         if args.debug:
             traceback.print_exc()
-        print(f"{p.prog}: error: {err}", file=sys.stderr)
+        print(f"{p.prog}: error: {describe(err) if isinstance(err, OSError) else err}", file=sys.stderr)
         return 2
     sides = "fronts only" if args.fronts_only else "front then back of each card"
     print(f"wrote {pdf} ({args.paper}, {sides}) and {page}")

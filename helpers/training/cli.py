@@ -43,11 +43,11 @@ from pathlib import Path
 
 import torch
 
-from helpers.files import atomic_write
+from helpers.files import atomic_write, describe
 from helpers.modeling.checkpoints import Checkpoint, parameter_hash, read_checkpoint_metadata, save_checkpoint
 from helpers.text import corpus as corpora
-from helpers.training.cli_checks import (PROG, SETTINGS, Plan, UsageError, flag_name, plan_run,  # noqa: F401
-                                         split_held_out)
+from helpers.training.cli_checks import (PROG, SETTINGS, Plan, UsageError, flag_name, given_settings,  # noqa: F401
+                                         plan_run, split_held_out)
 from helpers.training.configs import PRESETS, PretrainConfig, field_types, rule_of
 from helpers.training.pretraining import PretrainResult, corpus_hash, evaluate_pretraining, pick_device, pretrain
 
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             _report(args.debug, str(err))
             return 2
         except OSError as err:  # the disk refused (full, permissions changed during training...)
-            _report(args.debug, str(err))
+            _report(args.debug, describe(err))
             return 1
 
 

@@ -124,8 +124,6 @@ def resumed_config(args: argparse.Namespace, given: dict[str, Any], resumed: Che
                              "its own total; give a larger total with --steps.")
         raise UsageError(f"--steps={config.steps} is not allowed with --resume: the checkpoint has trained "
                          f"{trained} steps already; give a larger total.")
-    note(f"resuming {args.resume} at step {trained} with its own settings (preset {saved.name!r}); "
-         f"training to step {config.steps}.")
     return config
 
 
@@ -282,4 +280,7 @@ def plan_run(args: argparse.Namespace) -> Plan:
     if resumed is not None:
         check_resumed_corpus(args, resumed, corpus, documents)
     check_batch_size(config.batch_size, documents, corpus)
+    if resumed is not None:  # said once every check has passed
+        note(f"resuming {args.resume} at step {resumed.metadata.get('steps', 0)} with its own settings (preset "
+             f"{config.name!r}) on --corpus={corpus!r}; training to step {config.steps}.")
     return Plan(config, world_size, existing, resumed, corpus, documents, held_out)
