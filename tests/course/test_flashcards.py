@@ -1,11 +1,16 @@
 """Flashcards: Leitner scheduling, the widget, the printed PDF/HTML, and the command line."""
+import errno
+import hashlib
+import os
 import re
+import signal
 import subprocess
 import sys
 
 import pytest
 from pypdf import PdfReader
 
+from helpers import files
 from helpers.course.content import Flashcard, load_deck
 from helpers.course import flashcard_print
 from helpers.course.flashcard_print import (MIN_FONT_PT, PAPERS, PageLayout, card_page, main, print_flashcards,
@@ -13,6 +18,7 @@ from helpers.course.flashcard_print import (MIN_FONT_PT, PAPERS, PageLayout, car
 from helpers.course.flashcards import FlashcardDeck, PrintButton
 from helpers.course.leitner import due_boxes, practice_queue, requeue
 from helpers.course.progress import ProgressStore
+from helpers.paths import REPOSITORY_DIR
 
 EVIL = '<script>alert("owned")</script>'
 
@@ -333,3 +339,40 @@ def test_newer_progress_file_is_reported_by_the_deck_not_raised(tmp_path, monkey
     deck.set_mode("practice")
     assert "Progress not saved" in deck.status.value and "newer version" in deck.status.value
     assert len(deck.queue) == 12 and path.read_text() == '{"version": 7}'
+
+
+def _digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_a_full_disk_during_a_print_is_one_line_and_the_earlier_print_stays(tmp_path, monkeypatch, capsys):
+    pdf, page = print_flashcards(tmp_path / "deck.pdf", "a6", fronts_only=True)
+    before = _digests(tmp_path)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)  # the data did not fit when it was flushed
+    assert main(["print", "--out", str(pdf), "--paper", "a6"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "zlib" not in err
+    assert f"could not write {str(pdf)!r}: the disk is full; the file there was left as it was" in err
+    assert _digests(tmp_path) == before
+
+
+def test_a_real_write_failure_during_a_print_keeps_the_earlier_print(tmp_path):
+    """The print command under a file-size limit smaller than the PDF: the OS refuses the write."""
+    resource = pytest.importorskip("resource")
+    pdf, _ = print_flashcards(tmp_path / "deck.pdf", "a6", fronts_only=True)
+    before = _digests(tmp_path)
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    done = subprocess.run([sys.executable, "-m", "helpers.course.flashcards", "print", "--out", str(pdf),
+                           "--paper", "a6"], capture_output=True, text=True, preexec_fn=limit_file_size,
+                          cwd=REPOSITORY_DIR, env={**os.environ, "PYTHONPATH": str(REPOSITORY_DIR)}, timeout=300)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "could not write" in done.stderr and "left as it was" in done.stderr
+    assert _digests(tmp_path) == before

@@ -1,12 +1,14 @@
 """Checkpoints: round trip, and a clear error for every kind of bad file."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.util
 
 import pytest
 import torch
 
+from helpers import files
 from helpers.modeling.bert import BertConfig, BertForPreTraining
 from helpers.modeling.fill_mask import fill_mask
 from helpers.modeling.checkpoints import load_checkpoint, parameter_hash, save_checkpoint
@@ -218,3 +220,26 @@ def test_the_script_adds_a_checksum_and_changes_nothing_else(saved):
     assert parameter_hash(after.model) == parameter_hash(before.model) == parameter_hash(model)
     digest = file_digest(path)
     assert "left as it is" in script.add_checksum(path) and file_digest(path) == digest
+
+
+def test_a_full_disk_during_a_save_is_one_line_and_the_old_checkpoint_stays(saved, monkeypatch):
+    path, model, tokenizer = saved
+    before = file_digest(path)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with pytest.raises(OSError) as caught:
+        save_checkpoint(path, tiny(tokenizer.vocab_size, hidden_size=32), tokenizer)
+    assert str(caught.value) == (f"[Errno {errno.ENOSPC}] could not write {str(path)!r}: the disk is full; the file "
+                                 "there was left as it was")
+    assert file_digest(path) == before and [p.name for p in path.parent.iterdir()] == ["ckpt.pt"]
+
+
+def test_fill_mask_refuses_what_is_not_a_model_or_a_tokenizer(saved):
+    _, model, tokenizer = saved
+    with pytest.raises(ValueError, match=r"model=None is not allowed: it must be a model with an MLM head"):
+        fill_mask(None, tokenizer, "a [MASK] .")
+    with pytest.raises(ValueError, match=r"tokenizer=None is not allowed"):
+        fill_mask(model, None, "a [MASK] .")
