@@ -17,6 +17,16 @@ from helpers.text.corpus import make_storybook  # noqa: E402
 from helpers.training.pretraining import build_tokenizer  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """The tests' models are tiny: one thread is about as fast as two, and a machine shared with other
+    jobs stays usable (two threads per process spin and wait on each other when cores are busy)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_progress(tmp_path, monkeypatch):
     """Point BERT_COURSE_PROGRESS at a temporary file for every test (tests may override it)."""
