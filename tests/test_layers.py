@@ -276,3 +276,10 @@ def test_a_planted_import_cycle_is_reported(package_copy, first, second):
     (package_copy / PACKAGE / "modeling" / "planted_b.py").write_text(second)
     assert import_cycles(package_copy) == ["helpers.modeling.planted_a -> helpers.modeling.planted_b -> "
                                            "helpers.modeling.planted_a"]
+
+
+def test_every_module_is_described_in_the_architecture_page():
+    page = (REPOSITORY_DIR / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [str(p.relative_to(REPOSITORY_DIR)) for p in sorted(PACKAGE_DIR.rglob("*.py"))
+               if p.name != "__init__.py" and f"`{p.relative_to(REPOSITORY_DIR).as_posix()}`" not in page]
+    assert missing == [], f"docs/architecture.md has no row for {missing}"
