@@ -1,15 +1,19 @@
 # Quick start (see README):
-#   make lab    set everything up and open the course in JupyterLab on notebook 0
-#   make test   set everything up and run the whole test suite
+#   make lab        set everything up and open the course in JupyterLab on notebook 0
+#   make test       set everything up and run the whole test suite (what CI runs)
+#   make test-fast  for contributors: the unit and parity tests only (no notebooks, no browser)
 #
-# Everything lives in .venv; Python 3.11 and pip are all that is needed.
+# Everything lives in .venv; Python 3.11 and pip are all that is needed. PIP_OPTIONS goes to every
+# pip install: on Linux, PIP_OPTIONS="--extra-index-url https://download.pytorch.org/whl/cpu" gets
+# torch's small CPU build instead of the CUDA one (see requirements.txt).
 
 PYTHON ?= python3
+PIP_OPTIONS ?=
 VENV   := .venv
 BIN    := $(VENV)/bin
 FIRST_NOTEBOOK := notebooks/00_start_here.ipynb
 
-.PHONY: lab test install install-dev browser notebooks flashcards checkpoints checkpoint benchmark claims clean-venv
+.PHONY: lab test test-fast install install-dev browser notebooks flashcards checkpoints checkpoint benchmark claims clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +21,12 @@ $(BIN)/python:
 
 # Stamps re-run pip only when the requirement files change.
 $(VENV)/.learner-stamp: requirements.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -r requirements.txt
+	$(BIN)/python -m pip install $(PIP_OPTIONS) -r requirements.txt
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $@
 
 $(VENV)/.dev-stamp: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -r requirements-dev.txt
+	$(BIN)/python -m pip install $(PIP_OPTIONS) -r requirements-dev.txt
 	$(BIN)/python -m pip install --no-deps -e .
 	touch $(VENV)/.learner-stamp $@
 
@@ -34,12 +38,20 @@ install-dev: $(VENV)/.dev-stamp
 lab: install
 	@JUPYTER=$(BIN)/jupyter sh scripts/lab.sh $(FIRST_NOTEBOOK)
 
-# The browser tests need Debian's chromium; this installs it when missing (as root, or with sudo).
+# The browser tests need Chromium or Chrome (tests/browser.py finds it; CHROME_PATH names one). This
+# installs Debian's chromium where none is found and it can (apt-get as root or with sudo); it never
+# stops the suite: without a browser the browser tests are skipped, saying so (under CI=true they fail).
 browser:
 	@sh scripts/ensure-chromium.sh
 
+# Everything: unit, parity, browser and notebook tests (nbval), as pyproject.toml configures pytest.
 test: install-dev browser
 	$(BIN)/python -m pytest
+
+# For contributors: the unit and parity tests without the notebooks (nbval) and the browser, and
+# without the few tests marked slow. About 2 minutes on 2 cores; make test before a merge.
+test-fast: install-dev
+	$(BIN)/python -m pytest tests -p no:nbval -o addopts="-ra --import-mode=importlib" -m "not browser and not slow"
 
 # Rebuild every notebook from notebooks/src and store the outputs of a fresh run (and timings.md).
 notebooks: install-dev

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from helpers.files import describe
 from helpers.modeling.checkpoints import load_checkpoint, save_checkpoint
 from helpers.modeling.hf_format import export_pretrained, load_hf_pretrained
 
@@ -47,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
             loaded = load_checkpoint(args.source)
             out = export_pretrained(loaded.model, loaded.tokenizer, args.out, source=str(Path(args.source).resolve()))
             print(f"wrote {out}: load it with transformers.AutoModelForMaskedLM.from_pretrained({str(out)!r})")
-    except (ValueError, FileNotFoundError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (ValueError, OSError) as error:
+        print(f"error: {describe(error) if isinstance(error, OSError) else error}", file=sys.stderr)
         return 2
     return 0
 

@@ -7,7 +7,9 @@ imported), so it sees every form: ``import helpers.x``, ``from helpers.x import 
 inside functions or ``if`` blocks.
 
 A second rule: no imports inside functions, except a heavy optional dependency on the allow-list,
-with a comment on that line or the line above saying why.
+with a comment on that line or the line above saying why. A third: no import cycles, inside a layer
+or anywhere, counting every import (type-only ones under ``if TYPE_CHECKING:`` and imports inside
+functions included): two modules that need each other are one concept cut in the wrong place.
 """
 from __future__ import annotations
 
@@ -26,13 +28,14 @@ PACKAGE_DIR = REPOSITORY_DIR / PACKAGE
 
 # Bottom to top. A module's layer is that of the longest prefix of its dotted name listed here.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("helpers", "helpers.errors", "helpers.constants", "helpers.paths", "helpers.progress_bars")),
+    ("base", ("helpers", "helpers.errors", "helpers.constants", "helpers.paths", "helpers.progress_bars",
+              "helpers.files")),
     ("text", ("helpers.text",)),
     ("objectives", ("helpers.objectives",)),
     ("modeling", ("helpers.modeling",)),
     ("training", ("helpers.training",)),
     ("course", ("helpers.course",)),
-    ("experiments", ("helpers.experiments",)),
+    ("experiments", ("helpers.experiments", "helpers.cost")),
     ("commands", ("helpers.pretrain", "helpers.export")),
 ]
 _RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes}
@@ -148,6 +151,43 @@ def function_imports(root: Path) -> list[str]:
     return problems
 
 
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """{module: the package's modules it imports}, every import counted (type-only and in functions too)."""
+    paths = {module_name(p, root): p for p in sorted((root / PACKAGE).rglob("*.py"))}
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        targets = set()
+        for site in imports_of(path.read_text(encoding="utf-8"), module, path.name == "__init__.py"):
+            parts = site.target.split(".")
+            # ``from helpers.x import name``: the module is the longest prefix that is a file of the package
+            found = next((".".join(parts[:end]) for end in range(len(parts), 0, -1) if ".".join(parts[:end]) in paths),
+                         None)
+            if found is not None and found != module:
+                targets.add(found)
+        graph[module] = targets
+    return graph
+
+
+def import_cycles(root: Path) -> list[str]:
+    """One line per import cycle among the package's modules (``a -> b -> a``)."""
+    graph, cycles, state = import_graph(root), [], {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                cycle = trail[trail.index(target):] + [target]
+                cycles.append(" -> ".join(cycle))
+            elif target not in state:
+                visit(target, trail + [target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    return cycles
+
+
 # ------------------------------------------------------------------------------------- the tree
 
 def test_no_module_imports_a_higher_layer():
@@ -156,6 +196,10 @@ def test_no_module_imports_a_higher_layer():
 
 def test_imports_inside_functions_are_only_commented_heavy_optional_dependencies():
     assert function_imports(REPOSITORY_DIR) == []
+
+
+def test_no_import_cycles():
+    assert import_cycles(REPOSITORY_DIR) == []
 
 
 def test_every_module_belongs_to_a_layer_and_each_layer_has_modules():
@@ -218,3 +262,24 @@ def test_imports_inside_functions_are_reported_unless_allowed(package_copy, body
     assert function_imports(package_copy) == []
     (package_copy / PACKAGE / "modeling" / "planted.py").write_text(body + "\n")
     assert bool(function_imports(package_copy)) == reported
+
+
+@pytest.mark.parametrize("first, second", [
+    ("from helpers.modeling import planted_b\n", "from helpers.modeling.planted_a import X\nY = 1\n"),
+    ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:  # annotations only\n    from helpers.modeling.planted_b import Y\n"
+     "X = 1\n", "from helpers.modeling.planted_a import X\nY = 1\n"),
+    ("from .planted_b import Y\nX = 1\n", "def f():\n    from helpers.modeling import planted_a  # later\n"),
+])
+def test_a_planted_import_cycle_is_reported(package_copy, first, second):
+    assert import_cycles(package_copy) == []
+    (package_copy / PACKAGE / "modeling" / "planted_a.py").write_text(first)
+    (package_copy / PACKAGE / "modeling" / "planted_b.py").write_text(second)
+    assert import_cycles(package_copy) == ["helpers.modeling.planted_a -> helpers.modeling.planted_b -> "
+                                           "helpers.modeling.planted_a"]
+
+
+def test_every_module_is_described_in_the_architecture_page():
+    page = (REPOSITORY_DIR / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = [str(p.relative_to(REPOSITORY_DIR)) for p in sorted(PACKAGE_DIR.rglob("*.py"))
+               if p.name != "__init__.py" and f"`{p.relative_to(REPOSITORY_DIR).as_posix()}`" not in page]
+    assert missing == [], f"docs/architecture.md has no row for {missing}"

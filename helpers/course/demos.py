@@ -25,14 +25,17 @@ import ipywidgets as widgets
 import torch
 from IPython.display import Markdown
 
-from helpers.errors import show, check_choice, check_probability, check_text
+from helpers.constants import IGNORE_INDEX
+from helpers.errors import check_choice, check_integer, check_number, check_probability, check_seed, check_text, show
 from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_statistics, mask_tokens
-from helpers.text.tokenizer import pre_tokenize
+from helpers.text.normalize import pre_tokenize
 
 # One colour per MLM operation (the same as in helpers.course.plots).
 COLOURS = {"mask": "#f4b6b6", "random": "#fdd9a8", "keep": "#b9e4b9", "special": "#e8e8e8", "read": "#b8d4f0"}
 OPERATION_LABELS = {"mask": "[MASK]", "random": "random token", "keep": "unchanged"}
 TRACE_SENTENCE = "the small dog barks at the mailman."
+IGNORED = str(IGNORE_INDEX)  # how a label the loss skips is shown: "-100"
+MAX_WIDGET_SEED = 10**6
 
 
 # --------------------------------------------------------------------------- masking, as data
@@ -61,8 +64,7 @@ def mask_sentence(tokenizer, text: str, *, mlm_probability: float = 0.15, seed: 
     """
     check_text("text", text)
     check_probability("mlm_probability", mlm_probability)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seed={show(seed)} is not allowed: it must be an integer.")
+    check_seed("seed", seed)
     encoded = tokenizer.encode_pair(text, max_length=max_length)
     ids = torch.tensor(encoded["input_ids"])
     special = torch.tensor(encoded["special_tokens_mask"])
@@ -76,7 +78,7 @@ def mask_sentence(tokenizer, text: str, *, mlm_probability: float = 0.15, seed: 
     return MaskedExample(
         tokens=tokenizer.convert_ids_to_tokens(ids.tolist()),
         inputs=tokenizer.convert_ids_to_tokens(out.input_ids.tolist()),
-        labels=[tokenizer.convert_ids_to_tokens(i) if i != -100 else "-100" for i in labels],
+        labels=[tokenizer.convert_ids_to_tokens(i) if i != IGNORE_INDEX else IGNORED for i in labels],
         operations=operations,
         label_ids=labels,
     )
@@ -113,14 +115,14 @@ def masking_html(example: MaskedExample) -> str:
         _row("original", [_cell(t, c) for t, c in zip(example.tokens, colour)]),
         _row("input (model reads)", [_cell(t, c, bold=c is not None and op != "special")
                                      for t, c, op in zip(example.inputs, colour, example.operations)]),
-        _row("labels (target)", [_cell(t, c if t != "-100" else None) for t, c in zip(example.labels, colour)]),
+        _row("labels (target)", [_cell(t, c if t != IGNORED else None) for t, c in zip(example.labels, colour)]),
     ]
     n_candidates = sum(op != "special" for op in example.operations)
     counts = {k: example.operations.count(k) for k in OPERATION_LABELS}
     summary = (f"{len(example.selected)} of {n_candidates} ordinary tokens selected "
                f"({counts['mask']} → [MASK], {counts['random']} → random token, {counts['keep']} unchanged). "
                f"The loss is computed at the {len(example.selected)} selected position(s) only; "
-               f"every -100 is ignored.")
+               f"every {IGNORED} is ignored.")
     return (_legend(["mask", "random", "keep", "special"])
             + '<table style="border-collapse:collapse">' + "".join(rows) + "</table>"
             + f"<p>{html.escape(summary)}</p>")
@@ -128,12 +130,18 @@ def masking_html(example: MaskedExample) -> str:
 
 def masking_widget(tokenizer, text: str = "this teddy bear is so cute.", *, mlm_probability: float = 0.15,
                    seed: int = 0):
-    """Type a sentence, choose the selection rate and the seed, and watch MLM's corruption."""
+    """Type a sentence, choose the selection rate and the seed, and watch MLM's corruption.
+
+    ``mlm_probability`` and ``seed`` must lie in the controls' ranges (0.05 to 1, 0 to 1,000,000):
+    a slider would silently show a rate of 2 as 1.0.
+    """
+    check_number("mlm_probability", mlm_probability, minimum=0.05, maximum=1.0)
+    check_integer("seed", seed, minimum=0, maximum=MAX_WIDGET_SEED)
     box_text = widgets.Text(value=text, description="sentence", layout=widgets.Layout(width="60%"),
                             continuous_update=False)
     rate = widgets.FloatSlider(value=mlm_probability, min=0.05, max=1.0, step=0.05, description="rate",
                                readout_format=".0%", continuous_update=False)
-    seed_box = widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed")
+    seed_box = widgets.BoundedIntText(value=seed, min=0, max=MAX_WIDGET_SEED, description="seed")
     view = widgets.HTML()
 
     def update(_=None) -> None:
@@ -223,7 +231,7 @@ def trace_mlm_html(tokenizer, sentence: str = TRACE_SENTENCE, *, position: int |
     inputs = list(tokens)
     stand_ins = _random_stand_ins(tokenizer, originals, len(selected), seed)
     operations = ["special" if s else "not selected" for s in encoded["special_tokens_mask"]]
-    labels = ["-100"] * len(tokens)
+    labels = [IGNORED] * len(tokens)
     for k, i in enumerate(selected):
         inputs[i] = {"mask": "[MASK]", "random": stand_ins[k], "keep": tokens[i]}[outcome]
         operations[i] = outcome

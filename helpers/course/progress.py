@@ -66,7 +66,6 @@ import math
 import os
 import secrets
 import stat
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -75,6 +74,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
 from helpers.course.content import load_deck, load_quiz_bank, notebook_sort_key
+from helpers.course.leitner import LEITNER_BOXES, leitner_update
+from helpers.files import atomic_write
 
 try:  # POSIX file locks; on Windows we fall back to atomic writes without a lock
     import fcntl
@@ -84,7 +85,6 @@ except ImportError:  # pragma: no cover
 ENV_VAR = "BERT_COURSE_PROGRESS"
 DEFAULT_PATH = Path("~/.bert_course/progress.json")
 VERSION = 2
-LEITNER_BOXES = 5  # box 1 = "still learning" ... box 5 = "known well"
 NEW_FILE_MODE = 0o600  # a new progress file is private; an existing one keeps its mode
 CHOICE_KINDS = ("multiple_choice", "pick_head", "prediction")  # saved by choice ids; "self_check" by text
 V1_CHOICE_ORDER_PATH = Path(__file__).resolve().parent / "data" / "progress_v1_choice_order.json"
@@ -432,14 +432,14 @@ class ProgressStore:
                               RuntimeWarning, stacklevel=4)
             else:
                 backup = self._backup_path("invalid")
-                self._write_bytes(backup, raw, NEW_FILE_MODE)
+                atomic_write(backup, raw, mode=NEW_FILE_MODE)
                 warnings.warn(f"The progress file {self.path} had entries that cannot be used ({listed}). The "
                               f"valid ones were kept; the original file was copied to {backup}.",
                               RuntimeWarning, stacklevel=4)
         if version == 1:  # upgraded in memory at every read; written (once) if the file may be written
             clean = upgrade_v1(clean)
             if not read_only and not dropped:  # the version-1 original stays beside the upgraded file
-                self._write_bytes(self._backup_path("v1"), raw, NEW_FILE_MODE)
+                atomic_write(self._backup_path("v1"), raw, mode=NEW_FILE_MODE)
         if not read_only and (dropped or version == 1):
             self._write(self._with_seed(clean))
         return clean
@@ -475,22 +475,6 @@ class ProgressStore:
             return self._read()
 
     # -- writing ----------------------------------------------------------------------
-    @staticmethod
-    def _write_bytes(path: Path, data: bytes, mode: int) -> None:
-        """Write ``data`` to ``path`` atomically (temp file, fsync, rename) with permissions ``mode``."""
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-
     def _write(self, data: dict) -> None:
         target = self.target
         if _is_read_only(target):
@@ -501,7 +485,7 @@ class ProgressStore:
             mode = stat.S_IMODE(target.stat().st_mode)
         except FileNotFoundError:
             mode = NEW_FILE_MODE
-        self._write_bytes(target, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"), mode)
+        atomic_write(target, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"), mode=mode)
 
     def update(self, change: Callable[[dict], object]) -> dict:
         """Apply ``change(data)`` to the freshest saved data and save it atomically; return the new data.
@@ -620,11 +604,6 @@ def review_ids(answers: dict) -> list[str]:
     bank = load_quiz_bank()
     order = sorted(bank.questions, key=lambda q: notebook_sort_key(bank.topics[q.topic].notebook))
     return [q.id for q in order if q.kind != "prediction" and q.id in answers and needs_review(answers[q.id])]
-
-
-def leitner_update(box: int, knew: bool) -> int:
-    """The Leitner rule: a known card moves up one box (at most the last), a missed card goes back to box 1."""
-    return min(box + 1, LEITNER_BOXES) if knew else 1
 
 
 def record_card(card_id: str, knew: bool, *, store: ProgressStore | None = None) -> int:

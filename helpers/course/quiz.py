@@ -38,41 +38,12 @@ from helpers.course.content import (MAX_CHOICES, MultipleChoiceQuestion, Predict
                                     SelfCheckQuestion, load_quiz, load_quiz_bank, to_html)
 from helpers.course.progress import (LearnerState, ProgressStore, apply_answer, counts_as_correct, record_answer,
                                      review_ids)
+from helpers.course.widget_base import StaticFallback, save_or_report
 from helpers.errors import show
 
 LETTERS = string.ascii_uppercase
 SHORT_CHOICE = 24  # choices up to this many characters are written on the button itself
-FALLBACK_NOTE = "Static view: run the notebook to answer interactively."
 REMEMBER = ("show", "hide")
-
-
-class StaticFallback:
-    """Mixin: display data = the live widget view + a static HTML and plain-text version."""
-
-    def fallback_html(self) -> str:
-        raise NotImplementedError
-
-    def fallback_text(self) -> str:
-        raise NotImplementedError
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/plain"] = self.fallback_text()
-        bundle["text/html"] = (f'<div class="bert-course-static">{self.fallback_html()}'
-                               f'<p><small><em>{FALLBACK_NOTE}</em></small></p></div>')
-        return bundle
-
-
-def save_or_report(save: Callable[[], object], status: widgets.HTML) -> bool:
-    """Save progress; if the disk refuses (read-only home, full disk), say so instead of crashing.
-
-    Returns whether it was saved."""
-    try:
-        save()
-    except OSError as err:
-        status.value = f"<small>Progress not saved: {html.escape(str(err))}</small>"
-        return False
-    return True
 
 
 def choice_order(question: Question, seed: int | None) -> tuple[int, ...]:

@@ -8,14 +8,16 @@ finds them whatever the working directory is.
 from __future__ import annotations
 
 import hashlib
+import io
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from helpers.errors import check_device, show
+from helpers.files import atomic_write
 from helpers.modeling.bert import BertConfig, BertForPreTraining
 from helpers.paths import CHECKPOINTS_DIR
 from helpers.text.tokenizer import WordPieceTokenizer
@@ -86,12 +88,13 @@ def _plain(value: Any, where: str) -> Any:
 
 def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | None = None, *,
                     dtype: torch.dtype = torch.float16) -> Path:
-    """Save weights, config, vocabulary and ``metadata`` to ``path`` (atomically: temp file + rename).
+    """Save weights, config, vocabulary and ``metadata`` to ``path`` (atomically: :func:`helpers.files.atomic_write`).
 
     Only plain types go in (tensors, dicts, lists, strings, numbers), so :func:`load_checkpoint`
     can use ``torch.load(weights_only=True)``, which cannot run code from the file. Floating-point
     weights are stored as ``dtype`` (float16 by default: half the size; the course checkpoint's
-    accuracy was checked to be unchanged). Tied weights are stored once.
+    accuracy was checked to be unchanged). Tied weights are stored once, and a SHA-256 of the stored
+    weights (:func:`weights_checksum`) goes with them, which :func:`load_checkpoint` verifies.
     """
     path = Path(path)
     state, tied = _dedupe_tied(model.state_dict())
@@ -113,20 +116,14 @@ def save_checkpoint(path: str | os.PathLike, model, tokenizer, metadata: dict | 
         "vocab": list(tokenizer_vocab_list(tokenizer)),
         "state_dict": state,
         "tied": tied,
+        "weights_sha256": weights_checksum(state, tied),
         "metadata": _plain(dict(metadata or {}), "metadata"),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    # Serialised in memory first: a disk that fills up then fails in our write (one clear OSError),
+    # not inside torch's zip writer, and the file already at ``path`` stays as it was.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    atomic_write(path, buffer.getbuffer())
     return path
 
 
@@ -155,12 +152,38 @@ def tokenizer_vocab_list(tokenizer) -> list[str]:
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint: the model (in eval mode), its tokenizer, config dict and metadata."""
+    """A loaded checkpoint: the model (in eval mode), its tokenizer, config dict and metadata.
+
+    ``verified`` is True when the file carried a checksum of its weights and they matched it; a
+    checkpoint saved before checksums existed (or imported from a Hugging Face folder) loads with
+    ``verified=False``: it is checked for shape and finiteness, not for flipped bits.
+    """
 
     model: torch.nn.Module
     tokenizer: Any
     config: dict
     metadata: dict
+    verified: bool = False
+
+
+def weights_checksum(state: dict[str, torch.Tensor], tied: dict[str, str]) -> str:
+    """A SHA-256 of the stored weights: every tensor's name, dtype, shape and bytes (name order), and
+    the tied names. Saved with the checkpoint; :func:`load_checkpoint` recomputes and compares it."""
+    h = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().cpu().contiguous()
+        h.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        h.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    for name, source in sorted(tied.items()):
+        h.update(f"tied {name}={source}|".encode())
+    return h.hexdigest()
+
+
+def _check_path(path: Any) -> Path:
+    if not isinstance(path, (str, os.PathLike)) or not str(path).strip():
+        raise ValueError(f"path={show(path)} is not allowed: it must be the path of a checkpoint file (a str or "
+                         "Path), such as course_checkpoint_path().")
+    return Path(path).expanduser()
 
 
 def _read_payload(path: Path) -> dict:
@@ -191,8 +214,48 @@ def read_checkpoint_metadata(path: str | os.PathLike) -> dict:
 
     Raises like :func:`load_checkpoint` for a missing, foreign or damaged file.
     """
-    metadata = _read_payload(Path(path))["metadata"]
+    metadata = _read_payload(_check_path(path))["metadata"]
     return metadata if isinstance(metadata, dict) else {}
+
+
+def _check_weights(payload: dict, path: Path) -> bool:
+    """The stored weights match their checksum (True), or there is none to check (False); else raise."""
+    recorded = payload.get("weights_sha256")
+    if recorded is not None and weights_checksum(payload["state_dict"], payload["tied"]) != recorded:
+        raise ValueError(f"path={str(path)!r} is damaged: its weights do not match the SHA-256 recorded when it was "
+                         "saved (bits changed on the disk or in a copy), so it was not loaded. Use another copy "
+                         "or train it again.")
+    bad = _first_non_finite(payload["state_dict"])
+    if bad:
+        raise ValueError(f"path={str(path)!r} is not allowed: it holds non-finite weights (first: {bad}), so "
+                         "every prediction would be NaN. The run that wrote it diverged; train it again.")
+    return recorded is not None
+
+
+def _tokenizer_for(vocab: list[str], tokenizer) -> WordPieceTokenizer:
+    """The checkpoint's tokenizer, or ``tokenizer`` if it has the same vocabulary; else raise."""
+    if tokenizer is None:
+        return WordPieceTokenizer(vocab)
+    theirs = tokenizer_vocab_list(tokenizer)
+    if theirs != vocab:
+        diff = next((i for i, (a, b) in enumerate(zip(theirs, vocab)) if a != b), min(len(theirs), len(vocab)))
+        raise ValueError(
+            f"tokenizer does not match the checkpoint's vocabulary: the tokenizer has {len(theirs)} tokens, "
+            f"the checkpoint {len(vocab)}; first difference at id {diff}. Use the tokenizer that "
+            "load_checkpoint returns.")
+    return tokenizer
+
+
+def _model_for(config_dict: dict, model) -> torch.nn.Module:
+    """A new model of the checkpoint's shape, or ``model`` if it has that shape; else raise."""
+    if model is None:
+        return BertForPreTraining(BertConfig.from_dict(config_dict))
+    ours = model.config.to_dict()
+    differ = sorted(k for k in set(ours) | set(config_dict) if ours.get(k) != config_dict.get(k))
+    if differ:
+        details = ", ".join(f"{k}: model {ours.get(k)!r} vs checkpoint {config_dict.get(k)!r}" for k in differ)
+        raise ValueError(f"model does not match the checkpoint's config ({details}).")
+    return model
 
 
 def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
@@ -201,42 +264,23 @@ def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
 
     Pass ``model`` to load the weights into an existing model, or ``tokenizer`` to check that the
     checkpoint uses the same vocabulary; a mismatch is a ``ValueError`` that says what differs
-    (rather than a tensor-shape traceback). A missing file is a ``FileNotFoundError``; a truncated
-    or foreign file is a ``ValueError``.
+    (rather than a tensor-shape traceback). A missing file is a ``FileNotFoundError``; a truncated,
+    foreign or damaged file (weights that no longer match their checksum) is a ``ValueError``. A
+    checkpoint saved before checksums existed loads unverified (``Checkpoint.verified`` is False).
     """
-    path = Path(path)
+    path = _check_path(path)
+    device = check_device("device", device)
     payload = _read_payload(path)
     config_dict, vocab = payload["config"], payload["vocab"]
     if len(vocab) != config_dict.get("vocab_size"):
         raise ValueError(f"path={str(path)!r} is inconsistent: {len(vocab)} vocabulary entries but "
                          f"config vocab_size={config_dict.get('vocab_size')}.")
-    if tokenizer is not None:
-        theirs = tokenizer_vocab_list(tokenizer)
-        if theirs != vocab:
-            diff = next((i for i, (a, b) in enumerate(zip(theirs, vocab)) if a != b), min(len(theirs), len(vocab)))
-            raise ValueError(
-                f"tokenizer does not match the checkpoint's vocabulary: the tokenizer has {len(theirs)} tokens, "
-                f"the checkpoint {len(vocab)}; first difference at id {diff}. Use the tokenizer that "
-                "load_checkpoint returns.")
-    else:
-        tokenizer = WordPieceTokenizer(vocab)
-
-    if model is None:
-        model = BertForPreTraining(BertConfig.from_dict(config_dict))
-    else:
-        ours = model.config.to_dict()
-        differ = sorted(k for k in set(ours) | set(config_dict) if ours.get(k) != config_dict.get(k))
-        if differ:
-            details = ", ".join(f"{k}: model {ours.get(k)!r} vs checkpoint {config_dict.get(k)!r}" for k in differ)
-            raise ValueError(f"model does not match the checkpoint's config ({details}).")
-
+    verified = _check_weights(payload, path)
+    tokenizer = _tokenizer_for(vocab, tokenizer)
+    model = _model_for(config_dict, model)
     state = dict(payload["state_dict"])
     for name, source in payload["tied"].items():
         state[name] = state[source]
-    bad = _first_non_finite(payload["state_dict"])
-    if bad:
-        raise ValueError(f"path={str(path)!r} is not allowed: it holds non-finite weights (first: {bad}), so "
-                         "every prediction would be NaN. The run that wrote it diverged; train it again.")
     expected = model.state_dict()
     unknown = sorted(set(state) - set(expected))
     absent = sorted(set(expected) - set(state))
@@ -250,5 +294,5 @@ def load_checkpoint(path: str | os.PathLike, *, model=None, tokenizer=None,
         state[name] = tensor.to(expected[name].dtype)
     model.load_state_dict(state)
     model.to(device).eval()
-    return Checkpoint(model=model, tokenizer=tokenizer, config=config_dict, metadata=payload["metadata"])
-
+    return Checkpoint(model=model, tokenizer=tokenizer, config=config_dict, metadata=payload["metadata"],
+                      verified=verified)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from helpers.errors import check_positive_int, check_text
+from helpers.errors import check_positive_int, check_text, show
+from helpers.modeling.bert import BertForPreTraining
 from helpers.modeling.checkpoints import tokenizer_vocab_list
 
 MASK_TEXT = "[MASK]"
@@ -19,6 +20,12 @@ def fill_mask(model, tokenizer, text: str, top_k: int = 5) -> list[list[tuple[st
     Returns one list per [MASK], left to right. The input is a single segment:
     ``[CLS] text [SEP]``.
     """
+    if not isinstance(model, BertForPreTraining):
+        raise ValueError(f"model={show(model)} is not allowed: it must be a model with an MLM head, a "
+                         "BertForPreTraining (load_checkpoint(...).model).")
+    if not (hasattr(tokenizer, "tokenize") and hasattr(tokenizer, "mask_token_id")):
+        raise ValueError(f"tokenizer={show(tokenizer)} is not allowed: pass the tokenizer the model was trained "
+                         "with (load_checkpoint(...).tokenizer).")
     check_text("text", text)
     check_positive_int("top_k", top_k)
     if MASK_TEXT not in text:

@@ -9,14 +9,8 @@ A model folder as ``transformers`` writes it with ``save_pretrained`` holds:
 * ``vocab.txt``, ``tokenizer_config.json`` and ``special_tokens_map.json``: the WordPiece
   vocabulary and how to use it (lower-case or not, which strings are the special tokens).
 
-**safetensors** is a deliberately simple file format, so we read and write it here ourselves and a
-learner needs neither the ``safetensors`` package nor ``transformers``::
-
-    8 bytes      N, the length of the header (unsigned, little-endian)
-    N bytes      a JSON header: {name: {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}}
-    the rest     the raw bytes of every tensor, back to back (offsets count from here)
-
-Unlike a pickle (``pytorch_model.bin``), reading it cannot run code.
+The weights file is read and written by :mod:`helpers.modeling.safetensors_file`, so a learner needs
+neither the ``safetensors`` package nor ``transformers``.
 
 **Vocabulary order.** The course puts its five special tokens first (``[PAD] [UNK] [CLS] [SEP]
 [MASK]`` = ids 0-4, see ``helpers.constants``). Google's vocabularies do not: ``[PAD]`` is 0 but
@@ -29,10 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import struct
-import sys
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -41,15 +31,22 @@ import torch
 
 from helpers.constants import SPECIAL_TOKENS
 from helpers.errors import show
+from helpers.files import replace_dir
 from helpers.modeling.bert import ACTIVATIONS, BertConfig, BertForPreTraining
 from helpers.modeling.checkpoints import Checkpoint, tokenizer_vocab_list
 from helpers.modeling.heads import (BertForQuestionAnswering, BertForSequenceClassification,
                                     BertForTokenClassification)
+# The safetensors reader and writer live in their own module; importing them from here keeps working.
+from helpers.modeling.safetensors_file import read_safetensors, write_safetensors  # noqa: F401
 from helpers.text.tokenizer import WordPieceTokenizer
+from helpers.text.vocab import read_vocab_file
 
 EXPORT_FORMAT = "bert-part-two/hf-export"   # written to export_info.json: marks a folder we wrote
 EXPORT_INFO = "export_info.json"
 WEIGHTS_NAME = "model.safetensors"
+# What an export writes (recorded in export_info.json; only a folder holding no more may be replaced).
+EXPORT_FILES = (WEIGHTS_NAME, "config.json", "tokenizer_config.json", "special_tokens_map.json", EXPORT_INFO,
+                "vocab.txt")
 PICKLE_WEIGHTS_NAME = "pytorch_model.bin"
 
 # Our classes, by the name ``transformers`` gives the same architecture.
@@ -60,102 +57,11 @@ ARCHITECTURES = {
     BertForQuestionAnswering: "BertForQuestionAnswering",
 }
 
-# safetensors dtype codes <-> torch dtypes (the ones a BERT checkpoint can hold).
-_DTYPES = {
-    "F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16,
-    "I64": torch.int64, "I32": torch.int32, "I16": torch.int16, "I8": torch.int8,
-    "U8": torch.uint8, "BOOL": torch.bool,
-}
-_CODES = {dtype: code for code, dtype in _DTYPES.items()}
-
 # transformers.BertConfig's defaults, for keys a config.json leaves out.
 HF_BERT_DEFAULTS = dict(vocab_size=30522, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
                         intermediate_size=3072, hidden_act="gelu", hidden_dropout_prob=0.1,
                         attention_probs_dropout_prob=0.1, max_position_embeddings=512, type_vocab_size=2,
                         initializer_range=0.02, layer_norm_eps=1e-12, pad_token_id=0)
-
-
-# ----------------------------------------------------------------------------- safetensors
-
-def _check_little_endian() -> None:
-    # safetensors stores little-endian bytes; torch tensors are in the machine's order.
-    if sys.byteorder != "little":
-        raise ValueError("this machine is big-endian; the safetensors reader/writer here handles "
-                         "little-endian machines only.")
-
-
-def write_safetensors(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor],
-                      metadata: Mapping[str, str] | None = None) -> Path:
-    """Write ``tensors`` (name -> tensor) to ``path`` in the safetensors format.
-
-    Tensors are written in name order, back to back; the header is padded with spaces to a multiple
-    of 8 bytes so every tensor starts aligned. Tensors must not share memory (drop tied copies first).
-    """
-    _check_little_endian()
-    header: dict[str, Any] = {"__metadata__": dict(metadata or {"format": "pt"})}
-    blobs, offset = [], 0
-    for name in sorted(tensors):
-        tensor = tensors[name]
-        if not isinstance(tensor, torch.Tensor) or tensor.dtype not in _CODES:
-            raise ValueError(f"tensors[{name!r}]={show(tensor)} is not allowed: it must be a tensor with one of "
-                             f"the dtypes {sorted(str(d) for d in _CODES)}.")
-        data = tensor.detach().to("cpu").contiguous()
-        # A byte view of the tensor's memory: works for every dtype, bfloat16 included.
-        raw = data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b""
-        header[name] = {"dtype": _CODES[data.dtype], "shape": list(data.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for raw in blobs:
-            f.write(raw)
-    return Path(path)
-
-
-def read_safetensors(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """Read every tensor of a safetensors file (name -> tensor, on the CPU)."""
-    _check_little_endian()
-    path = Path(path)
-    data = path.read_bytes()
-    where = f"path={str(path)!r}"
-    if len(data) < 8:
-        raise ValueError(f"{where} is not a safetensors file: it is shorter than its 8-byte header length.")
-    (length,) = struct.unpack("<Q", data[:8])
-    if length > len(data) - 8:
-        raise ValueError(f"{where} is not a safetensors file (or is truncated): its header claims {length} "
-                         f"bytes, the file has {len(data) - 8} after the length.")
-    try:
-        header = json.loads(data[8:8 + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{where} is not a safetensors file: its header is not JSON ({error}).") from None
-    if not isinstance(header, dict):
-        raise ValueError(f"{where} is not a safetensors file: its header is not a JSON object.")
-    body = memoryview(data)[8 + length:]
-    tensors = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        try:
-            dtype, shape, (begin, end) = _DTYPES[entry["dtype"]], [int(n) for n in entry["shape"]], entry["data_offsets"]
-        except (KeyError, TypeError, ValueError):
-            raise ValueError(f"{where}: the header entry for {name!r} is not allowed: it needs a dtype among "
-                             f"{sorted(_DTYPES)}, a shape and two data_offsets; found {entry!r:.120}.") from None
-        count = 1
-        for n in shape:
-            count *= n
-        itemsize = torch.empty((), dtype=dtype).element_size()
-        if not (0 <= begin <= end <= len(body)) or end - begin != count * itemsize:
-            raise ValueError(f"{where}: tensor {name!r} has data_offsets [{begin}, {end}], which do not fit its "
-                             f"shape {shape} of {entry['dtype']} or the file ({len(body)} data bytes): "
-                             "the file is truncated or corrupted.")
-        raw = bytearray(body[begin:end])  # a private, writable copy
-        flat = torch.frombuffer(raw, dtype=torch.uint8) if raw else torch.empty(0, dtype=torch.uint8)
-        tensors[name] = flat.view(dtype).reshape(shape).clone() if count else torch.empty(shape, dtype=dtype)
-    return tensors
 
 
 # ----------------------------------------------------------------------------- export
@@ -227,24 +133,46 @@ def _untied_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return kept
 
 
+def _export_info(path: Path) -> dict | None:
+    try:
+        info = json.loads((path / EXPORT_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and info.get("format") == EXPORT_FORMAT else None
+
+
 def is_export_dir(path: str | os.PathLike) -> bool:
     """True when ``path`` is a folder that :func:`export_pretrained` wrote (it may be replaced)."""
-    info = Path(path) / EXPORT_INFO
-    try:
-        return json.loads(info.read_text(encoding="utf-8")).get("format") == EXPORT_FORMAT
-    except (OSError, ValueError, AttributeError):
-        return False
+    return _export_info(Path(path)) is not None
 
 
 def check_out_dir(out_dir: str | os.PathLike) -> Path:
-    """``out_dir`` as a Path if writing an export there loses nothing; a ValueError otherwise."""
+    """``out_dir`` as a Path if writing an export there loses nothing; a ValueError otherwise.
+
+    Allowed: a new or empty folder, or one holding nothing but the files an earlier export wrote
+    (listed in its ``export_info.json``): a file you added to an export is never deleted with it.
+    """
     out_dir = Path(out_dir)
-    if out_dir.exists() or out_dir.is_symlink():
-        if not out_dir.is_dir() or out_dir.is_symlink():
-            raise ValueError(f"out_dir={str(out_dir)!r} exists and is not a folder: choose a new folder name.")
-        if any(out_dir.iterdir()) and not is_export_dir(out_dir):
-            raise ValueError(f"out_dir={str(out_dir)!r} is a folder with other files in it and not an earlier "
-                             "export: choose an empty or new folder (it is never overwritten).")
+    if not (out_dir.exists() or out_dir.is_symlink()):
+        return out_dir
+    if not out_dir.is_dir() or out_dir.is_symlink():
+        raise ValueError(f"out_dir={str(out_dir)!r} exists and is not a folder: choose a new folder name.")
+    entries = sorted(p.name for p in out_dir.iterdir())
+    if not entries:
+        return out_dir
+    info = _export_info(out_dir)
+    if info is None:
+        raise ValueError(f"out_dir={str(out_dir)!r} is a folder with other files in it and not an earlier "
+                         "export: choose an empty or new folder (it is never overwritten).")
+    listed = info.get("files") if isinstance(info.get("files"), list) else EXPORT_FILES  # older exports: these
+    ours = set(EXPORT_FILES) & set(listed)
+    foreign = [name for name in entries if name not in ours or not (out_dir / name).is_file()
+               or (out_dir / name).is_symlink()]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (" ..." if len(foreign) > 5 else "")
+        raise ValueError(f"out_dir={str(out_dir)!r} is an earlier export that also holds {shown}, which the export "
+                         "did not write and which replacing it would delete; it was left as it is. Move them "
+                         "away or choose a new folder.")
     return out_dir
 
 
@@ -266,41 +194,19 @@ def export_pretrained(model: torch.nn.Module, tokenizer: WordPieceTokenizer, out
     if len(vocab) != model.config.vocab_size:
         raise ValueError(f"tokenizer has {len(vocab)} tokens but the model's vocab_size is "
                          f"{model.config.vocab_size}: export the tokenizer the model was trained with.")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    try:
-        write_safetensors(tmp / WEIGHTS_NAME, _untied_state(model), {"format": "pt"})
-        files = {"config.json": config, **tokenizer_files(tokenizer, model.config.max_position_embeddings),
-                 EXPORT_INFO: {"format": EXPORT_FORMAT, "format_version": 1, "source": source,
-                               "architecture": config["architectures"][0]}}
+    files = {"config.json": config, **tokenizer_files(tokenizer, model.config.max_position_embeddings),
+             EXPORT_INFO: {"format": EXPORT_FORMAT, "format_version": 1, "source": source,
+                           "architecture": config["architectures"][0], "files": sorted(EXPORT_FILES)}}
+
+    def build(folder: Path) -> None:  # a new, private folder: plain writes are safe inside it
+        write_safetensors(folder / WEIGHTS_NAME, _untied_state(model), {"format": "pt"})
         for name, content in files.items():
-            (tmp / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
-        (tmp / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; an export is an ordinary folder
-        _replace_dir(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+            (folder / name).write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
+        (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+
+    # check_out_dir again just before the swap: something may have appeared there meanwhile.
+    replace_dir(out_dir, build, check=check_out_dir)
     return out_dir
-
-
-def _replace_dir(new: Path, target: Path) -> None:
-    """Move the finished folder ``new`` to ``target``; an earlier export there is removed only after."""
-    check_out_dir(target)  # again: something may have appeared there meanwhile
-    if not target.exists():
-        os.rename(new, target)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    os.rmdir(old)
-    os.rename(target, old)
-    try:
-        os.rename(new, target)
-    except OSError:
-        os.rename(old, target)   # put the earlier export back
-        raise
-    shutil.rmtree(old)
 
 
 # ----------------------------------------------------------------------------- import
@@ -422,7 +328,7 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
     if not (folder / "vocab.txt").is_file():
         raise ValueError(f"folder={str(folder)!r} has no vocab.txt: the course's tokenizer needs the WordPiece "
                          "vocabulary file.")
-    vocab = _read_vocab(folder / "vocab.txt")
+    vocab = read_vocab_file(folder / "vocab.txt", check=False)  # special tokens may be anywhere
     if len(vocab) != config.vocab_size:
         raise ValueError(f"vocab.txt has {len(vocab)} tokens but config.json says vocab_size={config.vocab_size}: "
                          "they must agree.")
@@ -436,6 +342,17 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
     with torch.random.fork_rng(devices=[]):   # leave the caller's random state alone
         torch.manual_seed(seed)
         model = BertForPreTraining(config)
+    newly, ignored = _load_renumbered(model, state, order, folder)
+    model.to(device).eval()
+    metadata = {"source": str(folder), "architectures": list(hf.get("architectures") or []),
+                "vocab_order": order, "newly_initialised": newly, "ignored_weights": ignored}
+    return Checkpoint(model=model, tokenizer=tokenizer, config=config.to_dict(), metadata=metadata)
+
+
+def _load_renumbered(model: BertForPreTraining, state: dict[str, torch.Tensor], order: list[int],
+                     folder: Path) -> tuple[list[str], list[str]]:
+    """Load ``state`` into ``model`` with the vocabulary rows in the course's ``order``; return the
+    weights initialised anew (an absent NSP head or pooler) and the folder's weights left unused."""
     expected = model.state_dict()
     index = torch.tensor(order)
     for name in _VOCAB_ROWS:
@@ -455,7 +372,6 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
         raise ValueError(f"folder={str(folder)!r} lacks weights the course needs: {missing[:4]}"
                          f"{' ...' if len(missing) > 4 else ''} ({len(missing)} in all). Save the model with "
                          "transformers' BertForPreTraining or BertForMaskedLM.")
-    ignored = sorted(k for k in state if k not in expected)
     load = {}
     for name, tensor in expected.items():
         if name in newly:
@@ -467,16 +383,4 @@ def load_hf_pretrained(folder: str | os.PathLike, *, device: str | torch.device 
         load[name] = source.to(tensor.dtype)
     model.load_state_dict(load, strict=False)
     # load_state_dict copies into the existing (tied) parameters, so the decoder stays tied.
-    model.to(device).eval()
-    metadata = {"source": str(folder), "architectures": list(hf.get("architectures") or []),
-                "vocab_order": order, "newly_initialised": newly, "ignored_weights": ignored}
-    return Checkpoint(model=model, tokenizer=tokenizer, config=config.to_dict(), metadata=metadata)
-
-
-def _read_vocab(path: Path) -> list[str]:
-    """vocab.txt -> tokens (line n = id n - 1), checked like WordPieceTokenizer.from_file does,
-    except that the special tokens may be anywhere (they are moved to the front afterwards)."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+    return newly, sorted(k for k in state if k not in expected)

@@ -17,15 +17,13 @@ What is allowed (the conventions of Hugging Face ``transformers``):
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
 from helpers.constants import IGNORE_INDEX
 from helpers.errors import show
-
-if TYPE_CHECKING:  # for annotations only: bert.py imports this module
-    from helpers.modeling.bert import BertConfig
+from helpers.modeling.config import BertConfig
 
 # The dtypes an embedding lookup takes, and the one cross_entropy takes for class targets.
 ID_DTYPES = (torch.long, torch.int32)

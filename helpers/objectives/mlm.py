@@ -2,36 +2,28 @@
 
 For every sequence in a batch:
 
-1. **select** positions to predict. Structural tokens ([CLS], [SEP], [PAD]: ``special_tokens_mask``
-   = 1) are never selected. Two ways to choose:
-
-   * ``scheme="bernoulli"`` — every candidate token independently with probability
-     ``mlm_probability`` (what Hugging Face's ``DataCollatorForLanguageModeling`` does);
-   * ``scheme="exact"`` — exactly ``max(1, round(n * mlm_probability))`` of the ``n`` candidate
-     tokens, at most ``max_predictions`` (what Google's original ``create_pretraining_data.py``
-     does, so every sequence has a fixed budget of predictions);
-
+1. **select** positions to predict: every ordinary token independently with probability
+   ``mlm_probability`` (what Hugging Face's ``DataCollatorForLanguageModeling`` does). Structural
+   tokens ([CLS], [SEP], [PAD]: ``special_tokens_mask`` = 1) are never selected;
 2. **corrupt** each selected token: ``[MASK]`` with probability ``mask_prob`` (0.8), a random
    vocabulary token with probability ``random_prob`` (0.1), otherwise unchanged (0.1);
-
 3. **label** it: ``labels`` holds the ORIGINAL id at every selected position, whichever of the
    three happened, and -100 (ignored by the loss) everywhere else.
 
-With ``whole_word_mask=True`` the unit of selection is a word: if a word is chosen, all of its
-``##`` pieces are chosen with it (each piece is still corrupted on its own, as in Google's code).
-
-Everything is vectorised over the batch (random scores, sorting, running totals): no Python loop
-over tokens or sequences. Whole-word "exact" selection repeats a vectorised pass a few times.
+Everything is vectorised over the batch: no Python loop over tokens or sequences. (Google's
+``create_pretraining_data.py`` selects a fixed count per sequence, and later whole words; the
+tests hold those variants, ``tests/objectives/test_selection_variants.py``, since the course
+trains with the rule above.)
 """
 from __future__ import annotations
 
 import functools
-from typing import Any, Iterable, NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 
-from helpers.constants import IGNORE_INDEX, SPECIAL_TOKEN_IDS
-from helpers.errors import show, check_choice, check_positive_int, check_probability
+from helpers.constants import IGNORE_INDEX, MASK_ID, SPECIAL_TOKEN_IDS
+from helpers.errors import check_positive_int, check_probability, show
 
 # What happened at each position (the ``operations`` tensor).
 NOT_SELECTED = 0
@@ -40,100 +32,38 @@ RANDOMISED = 2
 KEPT = 3
 OPERATION_NAMES = {NOT_SELECTED: "not selected", MASKED: "masked", RANDOMISED: "randomised", KEPT: "kept"}
 
-# [PAD]=0, [UNK]=1, [CLS]=2, [SEP]=3, [MASK]=4 (docs/architecture.md).
-
-
 class MaskedBatch(NamedTuple):
     input_ids: torch.Tensor    # corrupted ids, what the model reads
     labels: torch.Tensor       # original id at selected positions, -100 elsewhere
     operations: torch.Tensor   # NOT_SELECTED / MASKED / RANDOMISED / KEPT per position
 
 
-def mask_tokens(
-    input_ids: torch.Tensor,
-    special_tokens_mask: torch.Tensor | None = None,
-    *,
-    vocab_size: int,
-    mask_token_id: int = 4,
-    mlm_probability: float = 0.15,
-    mask_prob: float = 0.8,
-    random_prob: float = 0.1,
-    generator: torch.Generator | int | None = None,
-    scheme: str = "bernoulli",
-    max_predictions: int | None = None,
-    whole_word_mask: bool = False,
-    continuation_mask: torch.Tensor | None = None,
-    special_token_ids: Iterable[int] | None = None,
-) -> MaskedBatch:
+def mask_tokens(input_ids: torch.Tensor, special_tokens_mask: torch.Tensor, *, vocab_size: int,
+                mask_token_id: int = MASK_ID, mlm_probability: float = 0.15, mask_prob: float = 0.8,
+                random_prob: float = 0.1, generator: torch.Generator | int | None = None) -> MaskedBatch:
     """Corrupt a batch for MLM training. Returns ``MaskedBatch(input_ids, labels, operations)``.
 
     Args:
         input_ids: (batch, seq) or (seq,) integer token ids. Not modified.
-        special_tokens_mask: same shape, 1 at [CLS]/[SEP]/[PAD] (never selected). ``None``: every
-            position whose id is in ``special_token_ids`` counts as special.
+        special_tokens_mask: same shape, 1 at [CLS]/[SEP]/[PAD] (never selected).
         vocab_size, mask_token_id: size of the vocabulary and the id of [MASK].
         mlm_probability: fraction of candidate tokens to select (BERT: 0.15).
         mask_prob, random_prob: of the selected tokens, fraction replaced by [MASK] and by a
             random token; the rest (1 - mask_prob - random_prob) stay unchanged.
         generator: a ``torch.Generator`` or an int seed; the same seed gives the same result.
-        scheme: "bernoulli" (each token independently) or "exact" (a fixed count per sequence).
-        max_predictions: cap on selected tokens per sequence (both schemes; whole words that
-            would overflow it are skipped).
-        whole_word_mask, continuation_mask: select whole words; ``continuation_mask`` is 1 at
-            ``##`` pieces (a piece that continues the previous token's word).
-        special_token_ids: ids a random replacement never draws (default: [PAD], [UNK], [CLS],
-            [SEP], [MASK] = 0..4).
 
     Random replacements never draw a special token. This differs on purpose from Google's
     original code and from Hugging Face's collator, which both draw any id of the vocabulary
     (so a "random" token could be [CLS] or [PAD], which the model never sees in that role).
     """
-    # ---- checks (cheap, before any work)
     one_sequence = isinstance(input_ids, torch.Tensor) and input_ids.ndim == 1
-    input_ids = _as_batch("input_ids", input_ids)
-    check_positive_int("vocab_size", vocab_size)
-    _check_id("mask_token_id", mask_token_id, vocab_size)
-    _check_id_range("input_ids", input_ids, vocab_size)
-    check_probability("mlm_probability", mlm_probability)
-    check_probability("mask_prob", mask_prob, allow_zero=True)
-    check_probability("random_prob", random_prob, allow_zero=True)
-    if mask_prob + random_prob > 1 + 1e-9:
-        raise ValueError(f"mask_prob={mask_prob} and random_prob={random_prob} are not allowed together: "
-                         f"their sum {mask_prob + random_prob:g} must be at most 1 (the rest are kept).")
-    check_choice("scheme", scheme, ("bernoulli", "exact"))
-    if max_predictions is not None:
-        check_positive_int("max_predictions", max_predictions)
-    special_ids = _special_ids(special_token_ids, vocab_size)
-    if special_tokens_mask is None:
-        special = torch.isin(input_ids, torch.tensor(special_ids, dtype=input_ids.dtype, device=input_ids.device))
-    else:
-        special = _as_mask("special_tokens_mask", special_tokens_mask, input_ids.shape, one_sequence)
-    if whole_word_mask:
-        if continuation_mask is None:
-            raise ValueError("continuation_mask=None is not allowed with whole_word_mask=True: pass a "
-                             "tensor shaped like input_ids with 1 at '##' pieces and 0 elsewhere.")
-        continuation = _as_mask("continuation_mask", continuation_mask, input_ids.shape, one_sequence)
-    elif continuation_mask is not None:
-        raise ValueError("continuation_mask is only used with whole_word_mask=True; pass "
-                         "whole_word_mask=True or leave continuation_mask=None.")
-    replacement_pool = _replacement_pool(vocab_size, special_ids)
-    if random_prob > 0 and replacement_pool.numel() == 0:
-        raise ValueError(f"random_prob={random_prob} is not allowed: every id of vocab_size={vocab_size} "
-                         f"is special, so there is no token to draw a random replacement from.")
-    if isinstance(generator, int) and not isinstance(generator, bool):
-        generator = torch.Generator().manual_seed(generator)
-    elif generator is not None and not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator={show(generator)} is not allowed: it must be a torch.Generator, "
-                         f"an int seed, or None.")
+    input_ids, special, generator = _check_arguments(input_ids, special_tokens_mask, vocab_size, mask_token_id,
+                                                     mlm_probability, mask_prob, random_prob, generator)
+    replacement_pool = _replacement_pool(vocab_size)
 
-    # ---- 1. select
+    # ---- 1. select: every ordinary token independently, with probability mlm_probability
     candidate = ~special
-    if whole_word_mask:
-        selected = _select_whole_words(candidate, continuation, mlm_probability, scheme,
-                                       max_predictions, generator)
-    else:
-        selected = _select_units(candidate, torch.ones_like(input_ids), mlm_probability, scheme,
-                                 max_predictions, generator)
+    selected = candidate & (_rand(input_ids.shape, generator, input_ids.device) < mlm_probability)
 
     # ---- 2. corrupt: one uniform draw per position decides mask / random / keep
     u = _rand(input_ids.shape, generator, input_ids.device)
@@ -155,68 +85,30 @@ def mask_tokens(
     return MaskedBatch(corrupted, labels, operations)
 
 
-# ----------------------------------------------------------------------------- selection
-
-def _select_units(unit_start: torch.Tensor, unit_length: torch.Tensor, p: float, scheme: str,
-                  max_predictions: int | None, generator) -> torch.Tensor:
-    """Choose units (tokens, or words by their first piece). Returns a bool mask of chosen starts.
-
-    ``unit_start``: True where a unit begins; ``unit_length``: its number of tokens there.
-    """
-    if scheme == "bernoulli":
-        chosen = unit_start & (_rand(unit_start.shape, generator, unit_start.device) < p)
-        if max_predictions is None:
-            return chosen
-        # Over the cap: keep a random subset of the chosen units that fits.
-        cap = torch.full((chosen.shape[0],), max_predictions, device=chosen.device)
-        return _take_in_random_order(chosen, unit_length, cap, generator)
-    # exact: budget = max(1, round(n * p)) tokens over the n candidate tokens of each row
-    n_tokens = (unit_length * unit_start).sum(dim=1)
-    budget = torch.round(n_tokens.double() * p).long().clamp(min=1)
-    budget = torch.where(n_tokens > 0, budget, torch.zeros_like(budget))
-    if max_predictions is not None:
-        budget = budget.clamp(max=max_predictions)
-    return _take_in_random_order(unit_start, unit_length, budget, generator)
-
-
-def _take_in_random_order(unit_start, unit_length, budget, generator) -> torch.Tensor:
-    """Shuffle each row's units, then walk them in that order taking every unit that still fits.
-
-    This is Google's greedy rule (a word that would overflow the budget is skipped and shorter
-    ones after it are still tried), done for the whole batch at once: each round takes, in
-    order, the longest run of fitting units whose running total stays within the budget; the
-    next round retries with what is left. Single tokens (length 1) finish in one round with
-    exactly ``budget`` taken.
-    """
-    scores = _rand(unit_start.shape, generator, unit_start.device).masked_fill(~unit_start, 2.0)
-    order = scores.argsort(dim=1)                       # real units first, in random order
-    available = unit_start.gather(1, order)
-    length = unit_length.gather(1, order)
-    taken = torch.zeros_like(available)
-    remaining = budget.clone()
-    while True:
-        fits = available & ~taken & (length <= remaining[:, None])
-        running_total = (length * fits).cumsum(dim=1)
-        new = fits & (running_total <= remaining[:, None])
-        if not bool(new.any()):
-            break
-        taken |= new
-        remaining = remaining - (length * new).sum(dim=1)
-    return torch.zeros_like(unit_start).scatter(1, order, taken)
-
-
-def _select_whole_words(candidate, continuation, p, scheme, max_predictions, generator) -> torch.Tensor:
-    """Select words, then spread each choice from the word's first piece to its ``##`` pieces."""
-    seq_len = candidate.shape[1]
-    previous_candidate = torch.nn.functional.pad(candidate[:, :-1], (1, 0), value=False)
-    # A word starts at a candidate that is not a ## piece (or a stray ## piece with nothing before it).
-    word_start = candidate & (~continuation | ~previous_candidate)
-    positions = torch.arange(seq_len, device=candidate.device).expand_as(candidate)
-    # For every position, the index of the latest word start at or before it (its word's first piece).
-    start_of_word = torch.where(word_start, positions, torch.zeros_like(positions)).cummax(dim=1).values
-    word_length = torch.zeros_like(positions).scatter_add(1, start_of_word, candidate.long())
-    chosen_starts = _select_units(word_start, word_length, p, scheme, max_predictions, generator)
-    return candidate & chosen_starts.gather(1, start_of_word)
+def _check_arguments(input_ids, special_tokens_mask, vocab_size, mask_token_id, mlm_probability, mask_prob,
+                     random_prob, generator) -> tuple[torch.Tensor, torch.Tensor, torch.Generator | None]:
+    """Every argument of :func:`mask_tokens`, checked before any work: (ids, special mask, generator) as a batch."""
+    one_sequence = isinstance(input_ids, torch.Tensor) and input_ids.ndim == 1
+    input_ids = _as_batch("input_ids", input_ids)
+    check_positive_int("vocab_size", vocab_size)
+    _check_id("mask_token_id", mask_token_id, vocab_size)
+    _check_id_range("input_ids", input_ids, vocab_size)
+    check_probability("mlm_probability", mlm_probability)
+    check_probability("mask_prob", mask_prob, allow_zero=True)
+    check_probability("random_prob", random_prob, allow_zero=True)
+    if mask_prob + random_prob > 1 + 1e-9:
+        raise ValueError(f"mask_prob={mask_prob} and random_prob={random_prob} are not allowed together: "
+                         f"their sum {mask_prob + random_prob:g} must be at most 1 (the rest are kept).")
+    special = _as_mask("special_tokens_mask", special_tokens_mask, input_ids.shape, one_sequence)
+    if random_prob > 0 and _replacement_pool(vocab_size).numel() == 0:
+        raise ValueError(f"random_prob={random_prob} is not allowed: every id of vocab_size={vocab_size} "
+                         f"is special, so there is no token to draw a random replacement from.")
+    if isinstance(generator, int) and not isinstance(generator, bool):
+        generator = torch.Generator().manual_seed(generator)
+    elif generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator={show(generator)} is not allowed: it must be a torch.Generator, "
+                         f"an int seed, or None.")
+    return input_ids, special, generator
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -297,21 +189,8 @@ def _check_id_range(name: str, ids: torch.Tensor, vocab_size: int) -> None:
 
 
 @functools.lru_cache(maxsize=16)
-def _replacement_pool(vocab_size: int, special_ids: tuple[int, ...]) -> torch.Tensor:
-    """The ids a random replacement may draw: every id except the special ones."""
+def _replacement_pool(vocab_size: int) -> torch.Tensor:
+    """The ids a random replacement may draw: every id except the special ones ([PAD] ... [MASK])."""
     allowed = torch.ones(vocab_size, dtype=torch.bool)
-    allowed[list(special_ids)] = False
+    allowed[[i for i in SPECIAL_TOKEN_IDS if i < vocab_size]] = False
     return allowed.nonzero().squeeze(1)
-
-
-def _special_ids(special_token_ids: Iterable[int] | None, vocab_size: int) -> tuple[int, ...]:
-    if special_token_ids is None:
-        return tuple(i for i in SPECIAL_TOKEN_IDS if i < vocab_size)
-    try:
-        ids = tuple(special_token_ids)
-    except TypeError:
-        raise ValueError(f"special_token_ids={show(special_token_ids)} is not allowed: it must be a "
-                         f"list of token ids.") from None
-    for i in ids:
-        _check_id("special_token_ids item", i, vocab_size)
-    return ids

@@ -37,8 +37,8 @@ import torch
 from helpers.progress_bars import tqdm
 
 from helpers.constants import IS_NEXT, IS_RANDOM, PAD_ID
-from helpers.errors import show, check_positive_int, check_probability
-from helpers.text.tokenizer import pad_batch, truncation_lengths
+from helpers.errors import check_positive_int, check_probability, check_seed, show
+from helpers.text.layout import pad_batch, truncation_lengths
 
 LABEL_NAMES = {IS_NEXT: "IS_NEXT (B follows A)", IS_RANDOM: "IS_RANDOM (B is random)"}
 
@@ -103,8 +103,7 @@ def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     short_seq_prob = check_probability("short_seq_prob", short_seq_prob, allow_zero=True)
     random_next_prob = check_probability("random_next_prob", random_next_prob, allow_zero=True)
     dupe_factor = check_positive_int("dupe_factor", dupe_factor)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={show(seed)} is not allowed: it must be an integer.")
+    check_seed("seed", seed)
 
     tokenized = tokenize_documents(documents, tokenizer, progress=progress, cache=token_cache)
     # remaining[d][j]: tokens in document d from sentence j to its end
@@ -134,23 +133,10 @@ def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
                 a_sents = chunk[:n_a]
                 if rng.random() < random_next_prob:
                     label = IS_RANDOM
-                    r = rng.randrange(len(non_empty) - 1)  # any non-empty document but this one
-                    b_doc = non_empty[r + 1 if r >= position[d] else r]
-                    other = tokenized[b_doc]
                     # Aim at the length the true continuation has, so that B's length gives
                     # nothing away about the label.
                     b_target = sum(len(sents[s]) for s in chunk[n_a:])
-                    # start anywhere that leaves enough text to reach the target (else at the top)
-                    starts = sum(1 for left in remaining[b_doc] if left >= b_target) or 1
-                    j = rng.randrange(starts)
-                    b_sents, b_len = [], 0
-                    while j < len(other) and (not b_sents or b_len < b_target):
-                        # stop before a sentence that overshoots the target more than it helps
-                        if b_sents and b_len + len(other[j]) - b_target > b_target - b_len:
-                            break
-                        b_sents.append(j)
-                        b_len += len(other[j])
-                        j += 1
+                    b_doc, b_sents = _random_continuation(rng, tokenized, remaining, non_empty, position[d], b_target)
                     i -= len(chunk) - n_a  # put the unused sentences back
                 else:
                     label, b_doc, b_sents = IS_NEXT, d, chunk[n_a:]
@@ -159,6 +145,27 @@ def make_nsp_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
                 chunk, n_tokens, target = [], 0, pick_target()
     rng.shuffle(pairs)
     return pairs
+
+
+def _random_continuation(rng: random.Random, tokenized, remaining, non_empty: list[int], here: int,
+                         b_target: int) -> tuple[int, list[int]]:
+    """A random B for an IS_RANDOM pair: consecutive sentences of another non-empty document (not the
+    one at index ``here`` of ``non_empty``), about ``b_target`` tokens long."""
+    r = rng.randrange(len(non_empty) - 1)  # any non-empty document but this one
+    b_doc = non_empty[r + 1 if r >= here else r]
+    other = tokenized[b_doc]
+    # start anywhere that leaves enough text to reach the target (else at the top)
+    starts = sum(1 for left in remaining[b_doc] if left >= b_target) or 1
+    j = rng.randrange(starts)
+    b_sents, b_len = [], 0
+    while j < len(other) and (not b_sents or b_len < b_target):
+        # stop before a sentence that overshoots the target more than it helps
+        if b_sents and b_len + len(other[j]) - b_target > b_target - b_len:
+            break
+        b_sents.append(j)
+        b_len += len(other[j])
+        j += 1
+    return b_doc, b_sents
 
 
 def _make_pair(tokenizer, documents, tokenized, a_doc, a_sents, b_doc, b_sents, label, max_length) -> dict:

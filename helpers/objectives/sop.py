@@ -24,7 +24,7 @@ from typing import Sequence
 from helpers.progress_bars import tqdm
 
 from helpers.constants import IN_ORDER, SWAPPED
-from helpers.errors import show, check_positive_int, check_probability
+from helpers.errors import check_positive_int, check_probability, check_seed
 from helpers.objectives.nsp import check_documents, fit_pair, tokenize_documents
 
 LABEL_NAMES = {IN_ORDER: "IN_ORDER (A then B, as written)", SWAPPED: "SWAPPED (B then A)"}
@@ -48,8 +48,7 @@ def make_sop_pairs(documents: Sequence[Sequence[str]], *, tokenizer, max_length:
     max_length = check_positive_int("max_length", max_length, minimum=5)
     short_seq_prob = check_probability("short_seq_prob", short_seq_prob, allow_zero=True)
     swap_prob = check_probability("swap_prob", swap_prob, allow_zero=True)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed={show(seed)} is not allowed: it must be an integer.")
+    check_seed("seed", seed)
 
     tokenized = tokenize_documents(documents, tokenizer, progress=progress, cache=token_cache)
     rng = random.Random(seed)

@@ -29,7 +29,8 @@ from pathlib import Path
 from pydoc_data.topics import topics as python_help_topics
 
 from helpers.text import world
-from helpers.errors import check_positive_int
+from helpers.errors import check_positive_int, check_seed
+from helpers.files import atomic_write
 
 # The storybook's version. Any change to what the generator writes for a seed changes the text the
 # shipped checkpoints were trained on: bump this, and retrain them (checkpoints/README.md). A test
@@ -38,6 +39,9 @@ CORPUS_VERSION = "storybook-3"
 
 DEFAULT_NUM_DOCUMENTS = 20_000   # about 1.8M tokens: the size the course pre-trains on
 SMALL_NUM_DOCUMENTS = 1_500      # about 130k tokens: quick notebook runs and tests
+# Five times the course corpus. More is a typo, not a setting: a million documents take an hour to
+# generate and their training pairs several GB of memory.
+MAX_NUM_DOCUMENTS = 100_000
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
@@ -272,8 +276,8 @@ def make_storybook(num_documents: int = DEFAULT_NUM_DOCUMENTS, seed: int = 0, *,
     returns ``(documents, topics)`` where ``topics[i]`` is document i's topic name.
     The same ``seed`` always gives the same corpus; topics take turns so all are equally common.
     """
-    check_positive_int("num_documents", num_documents)
-    check_positive_int("seed", seed, minimum=0)
+    check_positive_int("num_documents", num_documents, maximum=MAX_NUM_DOCUMENTS)
+    check_seed("seed", seed)
     rng = random.Random(seed)
     teller = _Storyteller(rng)
     topics = [world.TOPICS[i % len(world.TOPICS)] for i in range(num_documents)]
@@ -289,11 +293,10 @@ def small_storybook(seed: int = 0) -> list[list[str]]:
 
 # --------------------------------------------------------------------------- Google's text format
 def write_pretraining_text(documents: list[list[str]], path) -> Path:
-    """Write documents in Google's BERT format: one sentence per line, a blank line between documents."""
-    path = Path(path)
-    with path.open("w", encoding="utf-8") as f:
-        f.write("\n\n".join("\n".join(s.strip() for s in doc) for doc in documents) + "\n")
-    return path
+    """Write documents in Google's BERT format: one sentence per line, a blank line between documents
+    (atomically: :func:`helpers.files.atomic_write`)."""
+    text = "\n\n".join("\n".join(s.strip() for s in doc) for doc in documents) + "\n"
+    return atomic_write(Path(path), text)
 
 
 _EXPECTED_TEXT = "UTF-8 text, one sentence per line, a blank line between documents"

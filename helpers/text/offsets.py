@@ -20,12 +20,13 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from helpers.text.tokenizer import UNK, is_punctuation
+from helpers.text.normalize import is_punctuation
+from helpers.text.tokenizer import UNK
 
 Offsets = list[tuple[str, int, int]]
 
 
-def _words_with_spans(text: str) -> list[tuple[str, int, int]]:
+def words_with_spans(text: str) -> list[tuple[str, int, int]]:
     """Words as BERT's pre-tokeniser splits them (at white space; each punctuation mark on its own)."""
     words = []
     for match in re.finditer(r"\S+", text):
@@ -52,7 +53,7 @@ def token_offsets(tokenizer, text: str) -> Offsets:
     if not isinstance(text, str):
         raise ValueError(f"text={text!r} is not allowed: it must be a string.")
     offsets: Offsets = []
-    for word, start, end in _words_with_spans(text):
+    for word, start, end in words_with_spans(text):
         pieces = tokenizer.tokenize(word)
         lengths = [len(p[2:] if p.startswith("##") else p) for p in pieces]
         if UNK in pieces or sum(lengths) != end - start:

@@ -21,7 +21,6 @@ from typing import Any, Callable
 
 import torch
 from helpers.progress_bars import tqdm
-
 from helpers.training.precision import autocast_context
 
 
@@ -65,99 +64,133 @@ class LoopResult:
     optimizer_state: dict | None = None   # for resuming: AdamW's moments and the step count
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """How long and how fast a run trains: the optimizer's settings, and where a resumed run starts."""
+
+    steps: int                          # the last step to train (counting from the start of the run)
+    learning_rate: float                # peak, after warm-up
+    warmup_steps: int
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0          # the gradient norm is clipped to this
+    time_budget: float | None = None    # seconds; stop early when they run out
+    start_step: int = 0                 # resuming: steps already trained
+    optimizer_state: dict | None = None  # resuming: AdamW's moments and step counts
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Measuring during training: ``evaluate(step)`` returns a dict of numbers; it runs every ``every``
+    steps, at the last step, and at the start if ``at_start``."""
+
+    evaluate: Callable[[int], dict]
+    every: int | None = None
+    at_start: bool = False
+
+
 def _distributed_world() -> int:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_world_size()
     return 1
 
 
-def train(model: torch.nn.Module, next_batch: Callable[[int], dict], *, steps: int, learning_rate: float,
-          warmup_steps: int, weight_decay: float = 0.01, max_grad_norm: float = 1.0,
-          time_budget: float | None = None, evaluate: Callable[[int], dict] | None = None,
-          eval_every: int | None = None, eval_at_start: bool = False,
-          log_step: Callable[[Any, dict], dict] | None = None, set_train_mode: Callable[[], None] | None = None,
-          forward_model: torch.nn.Module | None = None, start_step: int = 0,
-          optimizer_state: dict | None = None, precision: str = "fp32", progress: bool = True,
-          description: str = "training", is_main: bool = True) -> LoopResult:
-    """Train ``model`` for steps ``start_step + 1 .. steps``; see the module docstring.
+class _History:
+    """The per-step and per-evaluation records, and the time spent evaluating."""
 
-    ``next_batch(step)`` returns the keyword arguments of the forward call (tensors on the right
-    device, labels included). ``evaluate(step)`` returns a dict of numbers; it runs every
-    ``eval_every`` steps, at the last step, and at the start if ``eval_at_start``. ``log_step(output,
-    batch)`` returns extra numbers to record for the step (the parts of a combined loss, say).
-    ``set_train_mode()`` puts the model back in training mode after an evaluation (default:
-    ``model.train()``). ``forward_model`` is what the forward pass calls (a DistributedDataParallel
-    wrapper of ``model``, say). ``optimizer_state`` resumes AdamW where an earlier run left it.
-    ``is_main``: only the main process shows the bar and evaluates.
-    """
-    set_train_mode = set_train_mode or model.train
-    forward_model = forward_model or model
-    optimizer = make_optimizer(model, learning_rate=learning_rate, weight_decay=weight_decay)
-    if optimizer_state is not None:
-        optimizer.load_state_dict(optimizer_state)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: warmup_then_decay(s + start_step, warmup_steps=warmup_steps, total_steps=steps))
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    device = next(model.parameters()).device
-    world_size = _distributed_world()
+    def __init__(self, evaluation: Evaluation | None, set_train_mode: Callable[[], None], is_main: bool):
+        self.evaluation, self.set_train_mode, self.is_main = evaluation, set_train_mode, is_main
+        self.train: dict[str, list] = {"step": [], "loss": [], "lr": []}
+        self.eval: dict[str, list] = {"step": [], "seconds": []}
+        self.eval_seconds, self.start = 0.0, time.perf_counter()
 
-    history_train: dict[str, list] = {"step": [], "loss": [], "lr": []}
-    history_eval: dict[str, list] = {"step": [], "seconds": []}
-    eval_seconds = 0.0
-    start = time.perf_counter()
+    def record_step(self, step: int, loss: float, lr: float, extra: dict) -> None:
+        for key, value in {"step": step, "loss": loss, "lr": lr, **extra}.items():
+            self.train.setdefault(key, []).append(value)
 
-    def run_evaluation(step: int) -> dict:
-        nonlocal eval_seconds
+    def due(self, step: int, last: int) -> bool:
+        every = self.evaluation.every if self.evaluation else None
+        return bool(self.evaluation and self.is_main and every and (step % every == 0 or step == last))
+
+    def evaluate(self, step: int) -> dict:
         t0 = time.perf_counter()
-        metrics = evaluate(step)
-        eval_seconds += time.perf_counter() - t0
-        history_eval["step"].append(step)
-        history_eval["seconds"].append(round(time.perf_counter() - start, 3))
+        metrics = self.evaluation.evaluate(step)
+        self.eval_seconds += time.perf_counter() - t0
+        self.eval["step"].append(step)
+        self.eval["seconds"].append(round(time.perf_counter() - self.start, 3))
         for key, value in metrics.items():
-            history_eval.setdefault(key, []).append(value)
-        set_train_mode()
+            self.eval.setdefault(key, []).append(value)
+        self.set_train_mode()
         return metrics
 
-    set_train_mode()
-    if evaluate is not None and is_main and eval_at_start:
-        run_evaluation(start_step)
-    bar = tqdm(total=steps - start_step, desc=description, disable=not (progress and is_main), leave=True)
-    step, interrupted, out_of_time = start_step, False, False
+    def evaluate_last(self, step: int, start_step: int) -> None:
+        """The final evaluation, unless the last step was just evaluated (or nothing was trained)."""
+        if self.evaluation and self.is_main and step > start_step and (not self.eval["step"]
+                                                                         or self.eval["step"][-1] != step):
+            self.evaluate(step)
+
+
+def _out_of_time(budget: float | None, start: float, device: torch.device, world_size: int) -> bool:
+    """Whether the time budget is spent. Every rank must stop at the same step, so rank 0's clock decides."""
+    if budget is None:
+        return False
+    stop = torch.tensor([float(time.perf_counter() - start >= budget)], device=device)
+    if world_size > 1:
+        torch.distributed.broadcast(stop, src=0)
+    return bool(stop.item())
+
+
+def train(model: torch.nn.Module, next_batch: Callable[[int], dict], schedule: Schedule, *,
+          evaluation: Evaluation | None = None, log_step: Callable[[Any, dict], dict] | None = None,
+          set_train_mode: Callable[[], None] | None = None, forward_model: torch.nn.Module | None = None,
+          precision: str = "fp32", progress: bool = True, description: str = "training",
+          is_main: bool = True) -> LoopResult:
+    """Train ``model`` for steps ``schedule.start_step + 1 .. schedule.steps``; see the module docstring.
+
+    ``next_batch(step)`` returns the keyword arguments of the forward call (tensors on the right
+    device, labels included). ``log_step(output, batch)`` returns extra numbers to record for the
+    step (the parts of a combined loss, say). ``set_train_mode()`` puts the model back in training
+    mode after an evaluation (default: ``model.train()``). ``forward_model`` is what the forward pass
+    calls (a DistributedDataParallel wrapper of ``model``, say). ``is_main``: only the main process
+    shows the bar and evaluates.
+    """
+    s = schedule
+    forward_model = forward_model or model
+    optimizer = make_optimizer(model, learning_rate=s.learning_rate, weight_decay=s.weight_decay)
+    if s.optimizer_state is not None:
+        optimizer.load_state_dict(s.optimizer_state)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda k: warmup_then_decay(k + s.start_step, warmup_steps=s.warmup_steps, total_steps=s.steps))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    device, world_size = next(model.parameters()).device, _distributed_world()
+    history = _History(evaluation, set_train_mode or model.train, is_main)
+    history.set_train_mode()
+    if evaluation is not None and evaluation.at_start and is_main:
+        history.evaluate(s.start_step)
+    bar = tqdm(total=s.steps - s.start_step, desc=description, disable=not (progress and is_main), leave=True)
+    step, interrupted, out_of_time = s.start_step, False, False
     try:
-        while step < steps:
-            if time_budget is not None:
-                # Every rank must stop at the same step, so the main process's clock decides.
-                stop = torch.tensor([float(time.perf_counter() - start >= time_budget)], device=device)
-                if world_size > 1:
-                    torch.distributed.broadcast(stop, src=0)
-                if stop.item():
-                    out_of_time = True
-                    break
+        while step < s.steps:
+            if _out_of_time(s.time_budget, history.start, device, world_size):
+                out_of_time = True
+                break
             batch = next_batch(step)
             with autocast_context(precision, device):
                 output = forward_model(**batch)
-            loss = output.loss
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, max_grad_norm)
+            output.loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, s.max_grad_norm)
             optimizer.step()
             scheduler.step()
             step += 1
-            history_train["step"].append(step)
-            history_train["loss"].append(loss.item())
-            history_train["lr"].append(scheduler.get_last_lr()[0])
-            for key, value in (log_step(output, batch) if log_step else {}).items():
-                history_train.setdefault(key, []).append(value)
-            if evaluate is not None and is_main and eval_every and (step % eval_every == 0 or step == steps):
-                metrics = run_evaluation(step)
-                bar.set_postfix({k: f"{v:.3f}" for k, v in list(metrics.items())[:2]})
+            history.record_step(step, output.loss.item(), scheduler.get_last_lr()[0],
+                                log_step(output, batch) if log_step else {})
+            if history.due(step, s.steps):
+                bar.set_postfix({k: f"{v:.3f}" for k, v in list(history.evaluate(step).items())[:2]})
             bar.update(1)
     except KeyboardInterrupt:
         interrupted = True  # the step in flight is lost or complete; the weights are consistent
-    if evaluate is not None and is_main and step > start_step and (not history_eval["step"]
-                                                                   or history_eval["step"][-1] != step):
-        run_evaluation(step)
+    history.evaluate_last(step, s.start_step)
     bar.close()
-    return LoopResult(steps=step, seconds=time.perf_counter() - start, eval_seconds=eval_seconds,
-                      train=history_train, eval=history_eval, interrupted=interrupted,
+    return LoopResult(steps=step, seconds=time.perf_counter() - history.start, eval_seconds=history.eval_seconds,
+                      train=history.train, eval=history.eval, interrupted=interrupted,
                       stopped_by_time_budget=out_of_time, optimizer_state=optimizer.state_dict())

@@ -33,150 +33,19 @@ import torch
 import torch.nn.functional as F
 
 from helpers.constants import IGNORE_INDEX
-from helpers.errors import check_choice, check_positive_int, check_probability
-from helpers.modeling.bert import BertConfig, BertForPreTraining, count_parameters
+from helpers.errors import check_choice, check_device, show
+from helpers.modeling.bert import BertForPreTraining, count_parameters
 from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_tokens
 from helpers.objectives.nsp import collate, make_nsp_pairs
 from helpers.objectives.sop import make_sop_pairs
 from helpers.text.corpus import make_storybook
 from helpers.text.tokenizer import WordPieceTokenizer
-from helpers.training.loop import train
-from helpers.training.precision import PRECISIONS
+from helpers.training.loop import Evaluation, Schedule, train
+# The settings live in helpers.training.configs; importing them from here keeps working.
+from helpers.training.configs import MAX_BATCH_SIZE, PRESETS, SENTENCE_OBJECTIVES, PretrainConfig, preset  # noqa: F401
 
-SENTENCE_OBJECTIVES = ("nsp", "sop", "none")
 EVAL_MASKING_SEED = 1234      # the held-out set is masked with this seed, every evaluation, every run
 HELD_OUT_SEED_OFFSET = 10_000  # held-out documents come from the generator with seed + this offset
-
-
-# ----------------------------------------------------------------------------------------------
-# Settings
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    """Every setting of a pre-training run. Start from a preset and change what you need::
-
-        dataclasses.replace(PRESETS["live"], steps=500, sentence_objective="sop")
-
-    Steps were calibrated on a 2-core CPU (checkpoints/README.md has the measured seconds).
-    Dropout is off: at this size it costs about a third of the step time, and with a corpus this
-    regular and runs this short the model under-fits rather than over-fits.
-    """
-
-    name: str = "custom"
-    # the encoder
-    hidden_size: int = 128
-    num_hidden_layers: int = 2
-    num_attention_heads: int = 2
-    intermediate_size: int = 512
-    max_position_embeddings: int = 64
-    dropout: float = 0.0
-    # the data
-    vocab_size: int = 1000            # the most the WordPiece vocabulary may hold
-    min_freq: int = 2
-    num_documents: int = 2000         # storybook documents, when no corpus is given
-    max_length: int = 64              # tokens per pair, [CLS] and [SEP]s included
-    short_seq_prob: float = 0.0       # share of pairs cut shorter on purpose (as BERT does)
-    # the objectives
-    mlm: bool = True
-    mlm_probability: float = 0.15
-    mask_prob: float = 0.8            # of the selected tokens: share replaced by [MASK]
-    random_prob: float = 0.1          # ... by a random token (the rest stay as they are)
-    sentence_objective: str = "nsp"   # "nsp", "sop" (ALBERT) or "none" (MLM only)
-    # the optimisation
-    steps: int = 300
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    warmup_steps: int | None = None   # None: a tenth of the steps
-    weight_decay: float = 0.01
-    time_budget: float | None = None  # seconds; stop early when they run out
-    precision: str = "fp32"           # or "bf16" (autocast, float32 master weights)
-    # measuring
-    eval_every: int = 100
-    eval_size: int = 256
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-                     "vocab_size", "num_documents", "steps", "eval_every", "eval_size"):
-            check_positive_int(name, getattr(self, name))
-        check_positive_int("max_length", self.max_length, minimum=5)
-        check_positive_int("max_position_embeddings", self.max_position_embeddings, minimum=self.max_length)
-        check_positive_int("batch_size", self.batch_size, maximum=MAX_BATCH_SIZE)
-        check_positive_int("min_freq", self.min_freq)
-        check_choice("sentence_objective", self.sentence_objective, SENTENCE_OBJECTIVES)
-        check_choice("precision", self.precision, PRECISIONS)
-        check_probability("mlm_probability", self.mlm_probability)
-        check_probability("short_seq_prob", self.short_seq_prob, allow_zero=True)
-        check_probability("dropout", self.dropout, allow_zero=True, allow_one=False)
-        check_probability("mask_prob", self.mask_prob, allow_zero=True)
-        check_probability("random_prob", self.random_prob, allow_zero=True)
-        if self.mask_prob + self.random_prob > 1 + 1e-9:
-            raise ValueError(f"mask_prob + random_prob = {self.mask_prob + self.random_prob!r} is not allowed: "
-                             "it must be <= 1 (the rest of the selected tokens are kept).")
-        if not self.mlm and self.sentence_objective == "none":
-            raise ValueError("mlm=False with sentence_objective='none' is not allowed: at least one objective "
-                             "must be on.")
-        if self.warmup_steps is not None:
-            check_positive_int("warmup_steps", self.warmup_steps, minimum=0)
-        if self.time_budget is not None and not (isinstance(self.time_budget, (int, float))
-                                                 and not isinstance(self.time_budget, bool) and self.time_budget > 0):
-            raise ValueError(f"time_budget={self.time_budget!r} is not allowed: it must be a positive number of "
-                             "seconds or None.")
-        if not (isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 1):
-            raise ValueError(f"learning_rate={self.learning_rate!r} is not allowed: it must be a number in (0, 1).")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise ValueError(f"seed={self.seed!r} is not allowed: it must be an integer.")
-
-    @property
-    def warmup(self) -> int:
-        """The warm-up steps actually used."""
-        if self.warmup_steps is None:
-            return max(1, self.steps // 10)
-        return min(self.warmup_steps, self.steps)
-
-    def model_config(self, vocab_size: int) -> BertConfig:
-        return BertConfig(vocab_size=vocab_size, hidden_size=self.hidden_size,
-                          num_hidden_layers=self.num_hidden_layers, num_attention_heads=self.num_attention_heads,
-                          intermediate_size=self.intermediate_size, hidden_dropout_prob=self.dropout,
-                          attention_probs_dropout_prob=self.dropout,
-                          max_position_embeddings=self.max_position_embeddings)
-
-
-MAX_BATCH_SIZE = 4096  # pairs per step; more than this is a typo on a laptop, not a setting
-
-PRESETS: dict[str, PretrainConfig] = {
-    # For tests: a few seconds.
-    "tiny": PretrainConfig(name="tiny", hidden_size=32, num_hidden_layers=1, intermediate_size=64,
-                           vocab_size=600, num_documents=300, steps=30, batch_size=16, max_length=48,
-                           learning_rate=2e-3, warmup_steps=5, eval_every=10, eval_size=64),
-    # Trained live in notebook 04: about 90-110 s on 2 cores. Held-out MLM / NSP on 512 pairs (binomial
-    # std of NSP about 0.02), seed 0; pair length trades the two objectives:
-    #   48 tokens, 2,000 steps, lr 2e-3: 0.654 / 0.670 (2 threads)  NSP plateaus at 0.66-0.69 from step ~750;
-    #   48 tokens, 3,000 steps, lr 2e-3: 0.706 / 0.676 (2 threads)  4 heads, 3 layers, lr 1.5e-3 or 3e-3,
-    #                                                                batch 24 did not lift it
-    #   64 tokens, 2,200 steps, lr 2e-3: 0.581 / 0.750 (2 threads)
-    #   56 tokens, 1,800 steps, lr 2e-3: 0.630 / 0.725 (2 threads); 0.617 / 0.736 (1 thread)
-    # then, at 56 tokens with 1 thread, to fit the notebook's 120 s: lr 1.5e-3 learns MLM faster than 2e-3
-    # (1,600 steps: 0.631 / 0.732 against 0.609 / 0.738), 2.5e-3 and 1e-3 slower (0.432, 0.567); with
-    # lr 1.5e-3, 1,400 / 1,500 steps give MLM 0.575 / 0.606, and batch 24 (1,800 steps) 0.595. Seeds 1 and
-    # 2 at 1,600 steps: 0.622 / 0.758 and 0.598 / 0.729; at 1,700 steps: 0.631 / 0.740 and 0.613 / 0.713.
-    "live": PretrainConfig(name="live", vocab_size=3000, num_documents=6000, steps=1700, batch_size=32,
-                           max_length=56, learning_rate=1.5e-3, warmup_steps=100, eval_every=250, eval_size=512),
-    # Makes the course checkpoints: about 11 min on 2 cores, MLM >= 70%, NSP >= 85%. Some pairs are
-    # cut short (short_seq_prob, as in BERT) so the model also sees inputs as short as fine-tuning's.
-    "course": PretrainConfig(name="course", num_hidden_layers=4, num_attention_heads=4, vocab_size=3000,
-                             num_documents=20000, steps=7000, batch_size=32, max_length=64, short_seq_prob=0.1,
-                             learning_rate=2e-3, warmup_steps=300, eval_every=250, eval_size=512),
-}
-
-
-def preset(name_or_config: str | PretrainConfig) -> PretrainConfig:
-    """A preset by name (see ``PRESETS``), or the config itself."""
-    if isinstance(name_or_config, PretrainConfig):
-        return name_or_config
-    check_choice("preset", name_or_config, list(PRESETS))
-    return PRESETS[name_or_config]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -186,7 +55,7 @@ def preset(name_or_config: str | PretrainConfig) -> PretrainConfig:
 def pick_device(device: str | torch.device | None = None) -> torch.device:
     """The device to train on: the one asked for, else the GPU of this rank if there is one, else CPU."""
     if device is not None:
-        return torch.device(device)
+        return check_device("device", device)
     if torch.cuda.is_available():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     return torch.device("cpu")
@@ -429,19 +298,50 @@ def pretrain(config: str | PretrainConfig = "live", *, documents: list[list[str]
     if eval_documents is None:
         eval_documents = make_storybook(max(50, config.eval_size), seed=config.seed + HELD_OUT_SEED_OFFSET)
     tokenizer = tokenizer or build_tokenizer(documents, config.vocab_size, config.min_freq)
-    if model is None:
-        torch.manual_seed(config.seed)  # the same initial weights on every rank
-        model = BertForPreTraining(config.model_config(tokenizer.vocab_size))
-    elif model.config.vocab_size != tokenizer.vocab_size:
-        raise ValueError(f"model has vocab_size={model.config.vocab_size} but the tokenizer has "
-                         f"{tokenizer.vocab_size} tokens: pass the tokenizer the model was trained with.")
-    model.to(device).train()
-
+    model = _model_for(config, tokenizer, model).to(device).train()
     # One generator per rank for batches and masks: the same seed gives the same run.
     generator = torch.Generator().manual_seed(config.seed * 1_000_003 + rank)
     pairs = PairStream(documents, tokenizer, config, generator)
     held_out = make_held_out_set(eval_documents, tokenizer, max_length=config.max_length, size=config.eval_size,
                                  seed=config.seed, sentence_objective=config.sentence_objective)
+    next_batch, counts = _masked_batches(pairs, tokenizer, config, generator, mask_fn, device, world_size)
+
+    def log_step(output, batch) -> dict:
+        return {"mlm_loss": _item(output.mlm_loss), "sentence_loss": _item(output.nsp_loss)}
+
+    schedule = Schedule(steps=config.steps, learning_rate=config.learning_rate, warmup_steps=config.warmup,
+                        weight_decay=config.weight_decay, time_budget=config.time_budget, start_step=start_step,
+                        optimizer_state=optimizer_state)
+    evaluation = Evaluation(lambda step: evaluate_pretraining(model, held_out), every=config.eval_every,
+                            at_start=start_step == 0)
+    loop = train(model, next_batch, schedule, evaluation=evaluation, log_step=log_step,
+                 forward_model=_maybe_distributed(model, config), precision=config.precision, progress=progress,
+                 description=f"pre-training ({config.name})", is_main=rank == 0)
+    model.eval()
+    final = {k: v[-1] for k, v in loop.eval.items() if k not in ("step", "seconds")} if loop.eval["step"] else {}
+    return PretrainResult(model=model, tokenizer=tokenizer, config=config, history={"train": loop.train, "eval": loop.eval},
+                          steps=loop.steps, seconds=loop.seconds, eval_seconds=loop.eval_seconds,
+                          tokens_seen=counts["tokens"], positions_processed=counts["positions"],
+                          selected_seen=counts["selected"], epochs=pairs.epochs, final=final,
+                          held_out=held_out if rank == 0 else None, interrupted=loop.interrupted,
+                          optimizer_state=loop.optimizer_state, world_size=world_size)
+
+
+def _model_for(config: PretrainConfig, tokenizer, model: BertForPreTraining | None) -> BertForPreTraining:
+    """A new model for ``config`` (the same initial weights on every rank), or ``model`` checked against the tokenizer."""
+    if model is None:
+        torch.manual_seed(config.seed)
+        return BertForPreTraining(config.model_config(tokenizer.vocab_size))
+    if model.config.vocab_size != tokenizer.vocab_size:
+        raise ValueError(f"model has vocab_size={model.config.vocab_size} but the tokenizer has "
+                         f"{tokenizer.vocab_size} tokens: pass the tokenizer the model was trained with.")
+    return model
+
+
+def _masked_batches(pairs: "PairStream", tokenizer, config: PretrainConfig, generator: torch.Generator,
+                    mask_fn: MaskFunction | None, device: torch.device, world_size: int):
+    """``next_batch(step)``: the next pairs, corrupted for MLM (by ``mask_fn`` if given), on ``device``;
+    and the counts it keeps (tokens, positions, selected positions, all ranks)."""
     counts = dict(tokens=0, positions=0, selected=0)
 
     def next_batch(step: int) -> dict:
@@ -451,8 +351,9 @@ def pretrain(config: str | PretrainConfig = "live", *, documents: list[list[str]
                                 mask_prob=config.mask_prob, random_prob=config.random_prob)
             corrupted, labels = masked.input_ids, masked.labels
         else:
-            corrupted, labels = mask_fn(batch["input_ids"], batch["special_tokens_mask"], vocab_size=tokenizer.vocab_size,
-                                        mask_token_id=tokenizer.mask_token_id, generator=generator)
+            corrupted, labels = check_mask_fn_output(mask_fn(
+                batch["input_ids"], batch["special_tokens_mask"], vocab_size=tokenizer.vocab_size,
+                mask_token_id=tokenizer.mask_token_id, generator=generator), batch["input_ids"])
         counts["tokens"] += int(batch["attention_mask"].sum()) * world_size
         counts["positions"] += batch["input_ids"].numel() * world_size
         counts["selected"] += int((labels != IGNORE_INDEX).sum()) * world_size
@@ -463,23 +364,20 @@ def pretrain(config: str | PretrainConfig = "live", *, documents: list[list[str]
                     next_sentence_label=(batch["sentence_label"].to(device)
                                          if config.sentence_objective != "none" else None))
 
-    def log_step(output, batch) -> dict:
-        return {"mlm_loss": _item(output.mlm_loss), "sentence_loss": _item(output.nsp_loss)}
+    return next_batch, counts
 
-    loop = train(model, next_batch, steps=config.steps, learning_rate=config.learning_rate,
-                 warmup_steps=config.warmup, weight_decay=config.weight_decay, time_budget=config.time_budget,
-                 evaluate=lambda step: evaluate_pretraining(model, held_out), eval_every=config.eval_every,
-                 eval_at_start=start_step == 0, log_step=log_step, forward_model=_maybe_distributed(model, config),
-                 start_step=start_step, optimizer_state=optimizer_state, precision=config.precision,
-                 progress=progress, description=f"pre-training ({config.name})", is_main=rank == 0)
-    model.eval()
-    final = {k: v[-1] for k, v in loop.eval.items() if k not in ("step", "seconds")} if loop.eval["step"] else {}
-    return PretrainResult(model=model, tokenizer=tokenizer, config=config, history={"train": loop.train, "eval": loop.eval},
-                          steps=loop.steps, seconds=loop.seconds, eval_seconds=loop.eval_seconds,
-                          tokens_seen=counts["tokens"], positions_processed=counts["positions"],
-                          selected_seen=counts["selected"], epochs=pairs.epochs, final=final,
-                          held_out=held_out if rank == 0 else None, interrupted=loop.interrupted,
-                          optimizer_state=loop.optimizer_state, world_size=world_size)
+
+def check_mask_fn_output(output: Any, input_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """What a ``mask_fn`` returned, if it is ``(corrupted_input_ids, labels)``: two integer tensors shaped
+    like ``input_ids``; else one line saying what came back."""
+    shape = tuple(input_ids.shape)
+    ok = isinstance(output, (tuple, list)) and len(output) == 2 and all(
+        isinstance(t, torch.Tensor) and tuple(t.shape) == shape and not t.is_floating_point() for t in output)
+    if not ok:
+        got = (f"{type(output).__name__} of {len(output)}" if isinstance(output, (tuple, list)) else show(output))
+        raise ValueError(f"mask_fn returned {got}, which is not allowed: it must return (corrupted_input_ids, "
+                         f"labels), two integer tensors of shape {shape} like input_ids.")
+    return output[0], output[1]
 
 
 def _item(value: torch.Tensor | None) -> float:

@@ -178,7 +178,7 @@ questions = sum(t["questions"] for t in summary["topics"].values())
 passed = sum(1 for e in summary["exercises"].values() if e["passed"])
 print(f"{answered} of {questions} questions answered; {summary['cards_reviewed']} flashcards reviewed; "
       f"{passed} of {len(EXERCISES)} coding exercises passed.")
-fig = plot_progress(summary)
+fig = plot_progress(summary, exercises=EXERCISES.values())
 
 # %% [markdown]
 # ## Summary

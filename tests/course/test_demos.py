@@ -153,3 +153,14 @@ def test_log_panels_one_panel_per_quantity():
     assert [t.get_text() for t in fig.axes[1].texts] == ["7.7e+13", "2.2e+19"]
     with pytest.raises(ValueError, match="a log scale needs positive values"):
         plot_log_panels({"x": {"a": 0.0}}, title="t")
+
+
+@pytest.mark.parametrize("kwargs, fragment", [(dict(mlm_probability=2), r"mlm_probability=2 is not allowed: it must be "
+                                                                      r"a finite number in \[0.05, 1\]"),
+                                              (dict(mlm_probability=float("nan")), r"mlm_probability=nan"),
+                                              (dict(seed=-1), r"seed=-1 is not allowed"),
+                                              (dict(seed=10**7), r"seed=10000000 is not allowed")])
+def test_the_masking_widget_refuses_values_its_controls_cannot_show(story_tokenizer, kwargs, fragment):
+    """A rate of 2 used to be shown as 1.0 by the slider, without a word."""
+    with pytest.raises(ValueError, match=fragment):
+        demos.masking_widget(story_tokenizer, **kwargs)

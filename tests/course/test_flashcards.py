@@ -1,17 +1,24 @@
 """Flashcards: Leitner scheduling, the widget, the printed PDF/HTML, and the command line."""
+import errno
+import hashlib
+import os
 import re
+import signal
 import subprocess
 import sys
 
 import pytest
 from pypdf import PdfReader
 
+from helpers import files
 from helpers.course.content import Flashcard, load_deck
-from helpers.course import flashcards
-from helpers.course.flashcards import (MIN_FONT_PT, PAPERS, FlashcardDeck, PageLayout, PrintButton, card_page,
-                                due_boxes, main, practice_queue, print_flashcards, requeue, write_html,
-                                write_pdf)
+from helpers.course import flashcard_print
+from helpers.course.flashcard_print import (MIN_FONT_PT, PAPERS, PageLayout, card_page, main, print_flashcards,
+                                            write_html, write_pdf)
+from helpers.course.flashcards import FlashcardDeck, PrintButton
+from helpers.course.leitner import due_boxes, practice_queue, requeue
 from helpers.course.progress import ProgressStore
+from helpers.paths import REPOSITORY_DIR
 
 EVIL = '<script>alert("owned")</script>'
 
@@ -199,7 +206,7 @@ def test_cli_print_and_bad_paper(tmp_path, capsys):
 
 def test_committed_print_files_are_current(tmp_path):
     """flashcards/flashcards.pdf and .html are generated from the deck: regenerate them if this fails."""
-    from helpers.course.flashcards import DEFAULT_PDF
+    from helpers.course.flashcard_print import DEFAULT_PDF
     assert DEFAULT_PDF.exists(), "run: python -m helpers.course.flashcards print"
     pages = PdfReader(DEFAULT_PDF).pages
     assert len(pages) == 24
@@ -275,7 +282,7 @@ def test_a_print_that_fails_half_way_keeps_the_previous_files(tmp_path):
 def test_a_crash_while_writing_the_pdf_keeps_the_old_one(tmp_path, monkeypatch):
     pdf = write_pdf(tmp_path / "deck.pdf", load_deck()[:2], paper="a6")
     before = pdf.read_bytes()
-    real, calls = flashcards.card_page, []
+    real, calls = flashcard_print.card_page, []
 
     def failing_page(card, side, number, total, paper):
         calls.append(number)
@@ -283,7 +290,7 @@ def test_a_crash_while_writing_the_pdf_keeps_the_old_one(tmp_path, monkeypatch):
             raise OSError("simulated: disk full")
         return real(card, side, number, total, paper)
 
-    monkeypatch.setattr(flashcards, "card_page", failing_page)
+    monkeypatch.setattr(flashcard_print, "card_page", failing_page)
     with pytest.raises(OSError, match="disk full"):
         write_pdf(pdf, load_deck()[:4], paper="a6")
     assert calls[-1] == 3 and pdf.read_bytes() == before
@@ -332,3 +339,40 @@ def test_newer_progress_file_is_reported_by_the_deck_not_raised(tmp_path, monkey
     deck.set_mode("practice")
     assert "Progress not saved" in deck.status.value and "newer version" in deck.status.value
     assert len(deck.queue) == 12 and path.read_text() == '{"version": 7}'
+
+
+def _digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_a_full_disk_during_a_print_is_one_line_and_the_earlier_print_stays(tmp_path, monkeypatch, capsys):
+    pdf, page = print_flashcards(tmp_path / "deck.pdf", "a6", fronts_only=True)
+    before = _digests(tmp_path)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)  # the data did not fit when it was flushed
+    assert main(["print", "--out", str(pdf), "--paper", "a6"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err and "zlib" not in err
+    assert f"could not write {str(pdf)!r}: the disk is full; the file there was left as it was" in err
+    assert _digests(tmp_path) == before
+
+
+def test_a_real_write_failure_during_a_print_keeps_the_earlier_print(tmp_path):
+    """The print command under a file-size limit smaller than the PDF: the OS refuses the write."""
+    resource = pytest.importorskip("resource")
+    pdf, _ = print_flashcards(tmp_path / "deck.pdf", "a6", fronts_only=True)
+    before = _digests(tmp_path)
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+    done = subprocess.run([sys.executable, "-m", "helpers.course.flashcards", "print", "--out", str(pdf),
+                           "--paper", "a6"], capture_output=True, text=True, preexec_fn=limit_file_size,
+                          cwd=REPOSITORY_DIR, env={**os.environ, "PYTHONPATH": str(REPOSITORY_DIR)}, timeout=300)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "could not write" in done.stderr and "left as it was" in done.stderr
+    assert _digests(tmp_path) == before

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import matplotlib
 
@@ -10,6 +13,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 from helpers.course.plots import plot_pretraining_history  # noqa: E402
+from helpers.paths import REPOSITORY_DIR  # noqa: E402
 
 
 def _history(sentence: str | None) -> dict:
@@ -38,3 +42,13 @@ def test_pretraining_history_draws_the_sentence_loss_and_accuracy(sentence, expe
         assert loss_labels == ["MLM loss"]
         assert "NSP" not in accuracy_labels and "SOP" not in accuracy_labels
     matplotlib.pyplot.close(fig)
+
+
+def test_plots_load_no_training_stack():
+    """Drawing a figure must not import the exercise checks or the training code (a fresh process)."""
+    code = ("import sys, helpers.course.plots\n"
+            "print(sorted(m for m in sys.modules if m.startswith('helpers.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(REPOSITORY_DIR)}).stdout
+    loaded = eval(out)  # a printed list of module names
+    assert loaded == ["helpers.course", "helpers.course.plots", "helpers.course.progress_plot", "helpers.errors"], loaded

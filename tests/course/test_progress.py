@@ -9,6 +9,7 @@ import pytest
 
 from helpers.course import progress
 from helpers.course.content import load_quiz
+from helpers.course.exercises import EXERCISES
 from helpers.course.plots import plot_progress
 from helpers.course.progress import (LEITNER_BOXES, LearnerState, ProgressError, ProgressStore, apply_answer,
                                      card_boxes, classify, counts_as_correct, leitner_update, needs_review,
@@ -148,7 +149,7 @@ def test_summary_counts_and_plot(store):
     assert summary["topics"]["mlm"]["notebook"] == 2 and summary["topics"]["mlm"]["questions"] >= 5
     assert summary["boxes"] == {1: 11, 2: 0, 3: 1, 4: 0, 5: 0}
     assert summary["cards_reviewed"] == 1
-    fig = plot_progress(summary)
+    fig = plot_progress(summary, exercises=EXERCISES.values())
     titles = [ax.get_title() for ax in fig.axes]
     assert all(titles) and all(ax.get_xlabel() for ax in fig.axes)
     assert fig.axes[1].get_ylabel() == "number of flashcards"

@@ -2,12 +2,15 @@
 claims themselves where they are cheap enough to check."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 from types import SimpleNamespace
 
 import pytest
+import torch
 
 from helpers import experiments as ex
+from helpers.constants import IS_NEXT, IS_RANDOM
 from helpers.modeling.bert import BertConfig
 from helpers.modeling.checkpoints import save_checkpoint
 from helpers.training.pretraining import PRESETS, pretrain
@@ -71,12 +74,19 @@ def test_accuracy_by_position_is_deterministic_and_restores_the_mode(tiny_model,
         assert 0 <= value <= 1
 
 
-def test_sentence_head_breakdown_covers_four_kinds(tiny_model, story_tokenizer):
-    result = ex.sentence_head_breakdown(tiny_model, story_tokenizer, num_documents=60)
+@pytest.mark.parametrize("answer", [IS_NEXT, IS_RANDOM])
+def test_sentence_head_breakdown_scores_each_kind_against_its_own_label(tiny_model, story_tokenizer, answer):
+    """A head made to give one answer for every pair is right on exactly the kinds whose label that is:
+    "true next" is IS_NEXT (0); the two random kinds and the swapped pairs are 1."""
+    head = copy.deepcopy(tiny_model)
+    with torch.no_grad():
+        head.cls.seq_relationship.weight.zero_()
+        head.cls.seq_relationship.bias.copy_(torch.tensor([10.0, -10.0] if answer == IS_NEXT else [-10.0, 10.0]))
+    result = ex.sentence_head_breakdown(head, story_tokenizer, num_documents=60)
     assert list(result) == list(ex.PAIR_KINDS)
-    assert all(0 <= v <= 1 for v in result.values())
-    # an untrained head answers the same for almost every pair: right on one side, wrong on the other
-    assert min(result.values()) < 0.5 < max(result.values()) or len(set(result.values())) > 1
+    expected = 1.0 if answer == IS_NEXT else 0.0
+    assert result == {"true next": expected, "random, other topic": 1 - expected,
+                      "random, same topic": 1 - expected, "swapped order": 1 - expected}
 
 
 def test_compare_finetuning_and_learning_curve_repeat_exactly(tiny_model, story_tokenizer, tiny_config):

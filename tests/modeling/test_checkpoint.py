@@ -1,12 +1,18 @@
 """Checkpoints: round trip, and a clear error for every kind of bad file."""
 from __future__ import annotations
 
+import errno
+import hashlib
+import importlib.util
+
 import pytest
 import torch
 
+from helpers import files
 from helpers.modeling.bert import BertConfig, BertForPreTraining
 from helpers.modeling.fill_mask import fill_mask
-from helpers.modeling.checkpoints import load_checkpoint, save_checkpoint
+from helpers.modeling.checkpoints import load_checkpoint, parameter_hash, save_checkpoint
+from helpers.paths import REPOSITORY_DIR
 from helpers.text.tokenizer import WordPieceTokenizer
 
 TEXTS = ["the small dog barks at the mailman .", "this teddy bear is so cute .",
@@ -134,6 +140,7 @@ def test_non_finite_weights_are_refused_at_load(saved, bad):
     name = "bert.encoder.layer.0.attention.self.query.weight"
     assert name in payload["state_dict"]
     payload["state_dict"][name][1, 2] = bad
+    del payload["weights_sha256"]  # as in a checkpoint from before checksums (a changed one fails its checksum)
     torch.save(payload, path)
     with pytest.raises(ValueError, match=rf"ckpt\.pt.*non-finite weights \(first: {name}\[1, 2\] = {bad}\)"):
         load_checkpoint(path)
@@ -151,3 +158,88 @@ def test_save_refuses_a_diverged_model_and_float16_overflow(saved, tmp_path):
     with pytest.raises(ValueError, match="non-finite weight.*cls.seq_relationship.bias\\[0\\] = nan.*diverged"):
         save_checkpoint(tmp_path / "nan.pt", model, tokenizer)
     assert not (tmp_path / "nan.pt").exists()
+
+
+def file_digest(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_flipped_bits_in_the_weights_are_refused(saved):
+    """A checkpoint whose weight bytes changed on the disk used to load and predict something else."""
+    path, model, _ = saved
+    assert load_checkpoint(path).verified
+    data = bytearray(path.read_bytes())
+    raw = model.bert.embeddings.word_embeddings.weight.detach()[7].numpy().tobytes()  # saved as float32
+    at = data.find(raw)
+    assert at > 0 and data.find(raw, at + 1) == -1  # the row's bytes, found once in the file
+    data[at + 3] ^= 0x10
+    path.write_bytes(bytes(data))
+    before = file_digest(path)
+    with pytest.raises(ValueError, match=r"ckpt\.pt' is damaged: its weights do not match the SHA-256"):
+        load_checkpoint(path)
+    assert file_digest(path) == before  # loading never writes
+
+
+def test_a_checkpoint_from_before_checksums_loads_unverified(saved):
+    path, model, _ = saved
+    payload = torch.load(path, weights_only=True)
+    del payload["weights_sha256"]
+    torch.save(payload, path)
+    loaded = load_checkpoint(path)
+    assert not loaded.verified and parameter_hash(loaded.model) == parameter_hash(load_checkpoint(path).model)
+
+
+@pytest.mark.parametrize("path, fragment", [(None, "path=None is not allowed"), (3, "path=3 is not allowed"),
+                                            ("", "path='' is not allowed")])
+def test_a_path_that_is_not_a_path_is_one_clear_error(path, fragment):
+    with pytest.raises(ValueError, match=fragment):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("device, fragment", [("gpu", "device='gpu' is not allowed: use cpu, cuda or cuda:N"),
+                                              ("cuda", "device='cuda' is not allowed: this machine has no CUDA GPU")])
+def test_a_device_this_machine_lacks_is_one_clear_error(saved, monkeypatch, device, fragment):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=fragment):
+        load_checkpoint(saved[0], device=device)
+
+
+def test_the_script_adds_a_checksum_and_changes_nothing_else(saved):
+    spec = importlib.util.spec_from_file_location("add_checkpoint_checksum",
+                                                  REPOSITORY_DIR / "scripts" / "add_checkpoint_checksum.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    path, model, _ = saved
+    payload = torch.load(path, weights_only=True)
+    del payload["weights_sha256"]
+    torch.save(payload, path)
+    before = load_checkpoint(path)
+    assert "checksum added" in script.add_checksum(path)
+    after = load_checkpoint(path)
+    assert after.verified and after.metadata == before.metadata
+    assert parameter_hash(after.model) == parameter_hash(before.model) == parameter_hash(model)
+    digest = file_digest(path)
+    assert "left as it is" in script.add_checksum(path) and file_digest(path) == digest
+
+
+def test_a_full_disk_during_a_save_is_one_line_and_the_old_checkpoint_stays(saved, monkeypatch):
+    path, model, tokenizer = saved
+    before = file_digest(path)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with pytest.raises(OSError) as caught:
+        save_checkpoint(path, tiny(tokenizer.vocab_size, hidden_size=32), tokenizer)
+    assert str(caught.value) == (f"[Errno {errno.ENOSPC}] could not write {str(path)!r}: the disk is full; the file "
+                                 "there was left as it was")
+    assert file_digest(path) == before and [p.name for p in path.parent.iterdir()] == ["ckpt.pt"]
+
+
+def test_fill_mask_refuses_what_is_not_a_model_or_a_tokenizer(saved):
+    _, model, tokenizer = saved
+    with pytest.raises(ValueError, match=r"model=None is not allowed: it must be a model with an MLM head"):
+        fill_mask(None, tokenizer, "a [MASK] .")
+    with pytest.raises(ValueError, match=r"tokenizer=None is not allowed"):
+        fill_mask(model, None, "a [MASK] .")

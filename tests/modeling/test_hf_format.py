@@ -5,6 +5,7 @@ extra) and compare logits; the others need nothing beyond torch.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 import subprocess
@@ -148,6 +149,56 @@ def test_export_refuses_a_folder_with_other_files_and_replaces_an_earlier_export
     assert export_main([str(checkpoint), str(empty)]) == 0
     assert export_main(["no/such.pt", str(tmp_path / "x")]) == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_read_safetensors_makes_views_of_one_buffer_not_copies(tmp_path):
+    """Peak memory about one file: every tensor points into the one buffer the file was read into,
+    at its own offset (the writer puts the widest dtypes first, so each one is aligned)."""
+    tensors = {"a": torch.arange(10.0), "b": torch.ones(3, dtype=torch.float16), "c": torch.arange(5),
+               "d": torch.ones(2, 2, dtype=torch.bfloat16), "e": torch.tensor([True, False, True])}
+    path = write_safetensors(tmp_path / "t.safetensors", tensors)
+    back = read_safetensors(path)
+    raw = path.read_bytes()
+    header = json.loads(raw[8:8 + struct.unpack("<Q", raw[:8])[0]])
+    base = {name: back[name].data_ptr() - header[name]["data_offsets"][0] for name in tensors}
+    assert len(set(base.values())) == 1, base  # one buffer, each tensor at its offset in it
+    assert all(torch.equal(back[name], tensors[name]) for name in tensors)
+
+
+def digests(folder) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("added", ["notes.txt", "subfolder"])
+def test_an_earlier_export_with_a_file_you_added_is_left_alone(tmp_path, capsys, added):
+    """Re-exporting into an earlier export folder used to delete a file the user had added to it."""
+    checkpoint = save_checkpoint(tmp_path / "tiny.pt", tiny_model(), tiny_tokenizer(), dtype=torch.float32)
+    out = tmp_path / "hf"
+    assert export_main([str(checkpoint), str(out)]) == 0
+    if added == "subfolder":
+        (out / added).mkdir()
+        (out / added / "inside.txt").write_text("mine")
+    else:
+        (out / added).write_text("my notes on this model")
+    before = digests(out) if added != "subfolder" else digests(out / added)
+    capsys.readouterr()
+    assert export_main([str(checkpoint), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"also holds {added}" in err and "left as it is" in err
+    assert (digests(out) if added != "subfolder" else digests(out / added)) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hf", "tiny.pt"]  # nothing half-written beside it
+
+
+def test_an_export_records_its_files_and_an_older_export_without_the_list_is_still_replaceable(tmp_path):
+    checkpoint = load_checkpoint(save_checkpoint(tmp_path / "tiny.pt", tiny_model(), tiny_tokenizer(),
+                                                 dtype=torch.float32))
+    out = export_pretrained(checkpoint.model, checkpoint.tokenizer, tmp_path / "hf")
+    info = json.loads((out / "export_info.json").read_text())
+    assert sorted(info["files"]) == sorted(p.name for p in out.iterdir())
+    del info["files"]  # as an export from before the list
+    (out / "export_info.json").write_text(json.dumps(info))
+    export_pretrained(checkpoint.model, checkpoint.tokenizer, out)
+    assert "files" in json.loads((out / "export_info.json").read_text())
 
 
 def test_export_command_runs_as_a_module(tmp_path):

@@ -5,17 +5,21 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-transformers = pytest.importorskip("transformers")
-
-from helpers.modeling.bert import BertConfig, BertForPreTraining, BertModel  # noqa: E402
-from helpers.modeling.inputs import check_inputs  # noqa: E402
+from helpers.modeling.bert import BertConfig, BertForPreTraining, BertModel
+from helpers.modeling.inputs import check_inputs
 
 TINY = dict(vocab_size=60, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
             intermediate_size=64, max_position_embeddings=24)
 TOL = 1e-5
 
 
-def hf_model(config: BertConfig, attn: str = "eager"):
+@pytest.fixture(scope="module")
+def transformers():
+    """Hugging Face's reference implementation: only the parity tests need it (a test extra)."""
+    return pytest.importorskip("transformers")
+
+
+def hf_model(transformers, config: BertConfig, attn: str = "eager"):
     hf_config = transformers.BertConfig(**config.to_transformers_config(), attn_implementation=attn)
     return transformers.BertForPreTraining(hf_config)
 
@@ -38,10 +42,10 @@ def padded_batch(vocab_size: int = 60, seed: int = 0):
 
 
 @pytest.fixture(scope="module")
-def pair():
+def pair(transformers):
     torch.manual_seed(0)
     ours = BertForPreTraining(BertConfig(**TINY)).eval()
-    theirs = hf_model(ours.config).eval()
+    theirs = hf_model(transformers, ours.config).eval()
     theirs.load_state_dict(ours.state_dict(), strict=True)
     return ours, theirs
 
@@ -56,9 +60,9 @@ def test_state_dict_keys_and_shapes_equal_hugging_face(pair):
     assert "cls.predictions.decoder.bias" in a and "bert.pooler.dense.weight" in a
 
 
-def test_strict_load_from_hugging_face_then_same_outputs():
+def test_strict_load_from_hugging_face_then_same_outputs(transformers):
     torch.manual_seed(1)
-    theirs = hf_model(BertConfig(**TINY)).eval()
+    theirs = hf_model(transformers, BertConfig(**TINY)).eval()
     ours = BertForPreTraining(BertConfig(**TINY)).eval()
     ours.load_state_dict(theirs.state_dict(), strict=True)
     batch = padded_batch()
@@ -88,9 +92,9 @@ def test_initialisation_follows_initializer_range():
 # ------------------------------------------------------------------ numerical parity
 
 @pytest.mark.parametrize("attn", ["eager", "sdpa"])
-def test_logits_match_hugging_face_with_padding(pair, attn):
+def test_logits_match_hugging_face_with_padding(transformers, pair, attn):
     ours, _ = pair
-    theirs = hf_model(ours.config, attn).eval()
+    theirs = hf_model(transformers, ours.config, attn).eval()
     theirs.load_state_dict(ours.state_dict(), strict=True)
     batch = padded_batch()
     inputs = {k: batch[k] for k in ("input_ids", "token_type_ids", "attention_mask")}
@@ -130,10 +134,10 @@ def test_losses_match_hugging_face_and_logits_are_gathered(pair):
     assert abs(a.loss.item() - b.loss.item()) <= TOL
 
 
-def test_gradients_match_hugging_face():
+def test_gradients_match_hugging_face(transformers):
     torch.manual_seed(2)
     ours = BertForPreTraining(BertConfig(**TINY, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0))
-    theirs = hf_model(ours.config, "sdpa")
+    theirs = hf_model(transformers, ours.config, "sdpa")
     theirs.load_state_dict(ours.state_dict(), strict=True)
     batch = padded_batch()
     ours(**batch).loss.backward()
@@ -238,10 +242,10 @@ def test_causal_attention_weights_are_lower_triangular():
     assert (out.last_hidden_state - plain.last_hidden_state).abs().max() <= TOL
 
 
-def test_causal_variant_matches_hugging_face_decoder_mask():
+def test_causal_variant_matches_hugging_face_decoder_mask(transformers):
     torch.manual_seed(6)
     ours = BertForPreTraining(BertConfig(**TINY, is_causal=True)).eval()
-    theirs = hf_model(ours.config, "eager").eval()
+    theirs = hf_model(transformers, ours.config, "eager").eval()
     assert theirs.config.is_decoder
     theirs.load_state_dict(ours.state_dict(), strict=True)
     batch = padded_batch()
@@ -254,7 +258,7 @@ def test_causal_variant_matches_hugging_face_decoder_mask():
 
 # ------------------------------------------------------------------ config
 
-def test_config_round_trip_and_transformers_kwargs():
+def test_config_round_trip_and_transformers_kwargs(transformers):
     config = BertConfig(**TINY, is_causal=True, hidden_dropout_prob=0.0)
     assert BertConfig.from_dict(config.to_dict()) == config
     kwargs = config.to_transformers_config()
@@ -357,7 +361,7 @@ def test_without_pooling_layer_there_is_no_pooler_and_no_pooler_output():
         BertModel(BertConfig(**TINY), add_pooling_layer="no")
 
 
-def test_without_pooling_layer_loads_strictly_into_transformers_and_matches():
+def test_without_pooling_layer_loads_strictly_into_transformers_and_matches(transformers):
     torch.manual_seed(2)
     ours = BertModel(BertConfig(**TINY), add_pooling_layer=False).eval()
     hf_config = transformers.BertConfig(**ours.config.to_transformers_config(), attn_implementation="eager")

@@ -18,15 +18,28 @@ def requirement_lines(path: Path) -> list[str]:
     return lines
 
 
-def test_learner_requirements_are_all_pinned_and_torch_is_the_cpu_pin():
-    pins = {}
+def pins_of(path: Path) -> dict[str, str]:
+    return {PIN.match(line).group(1).lower(): PIN.match(line).group(2)
+            for line in requirement_lines(path) if PIN.match(line)}
+
+
+def test_learner_requirements_are_all_pinned_and_hold_only_what_a_learner_needs():
     for line in requirement_lines(ROOT / "requirements.txt"):
-        match = PIN.match(line)
-        assert match, f"requirements.txt line {line!r} is not pinned with =="
-        pins[match.group(1).lower()] = match.group(2)
+        assert PIN.match(line), f"requirements.txt line {line!r} is not pinned with =="
+    pins = pins_of(ROOT / "requirements.txt")
     assert pins["torch"] == "2.13.0"
-    for core in ("jupyterlab", "ipywidgets", "matplotlib", "nbval", "tqdm", "pytest"):
+    for core in ("jupyterlab", "ipywidgets", "ipykernel", "matplotlib", "tqdm", "numpy"):
         assert core in pins, f"{core} missing from requirements.txt"
+    for tool in ("pytest", "nbval", "transformers", "playwright", "pypdf", "psutil", "pyyaml"):
+        assert tool not in pins, f"{tool} is for contributors: it belongs in requirements-dev.txt"
+
+
+def test_the_torch_comment_says_what_the_pin_installs_and_where_the_cpu_build_is():
+    comment = (ROOT / "requirements.txt").read_text().split("\ntorch==")[0]  # everything above the pin
+    for fact in ("Linux", "CUDA", "macOS", "Windows", "https://download.pytorch.org/whl/cpu", "PIP_OPTIONS"):
+        assert fact in comment, fact
+    assert "PIP_OPTIONS" in (ROOT / "Makefile").read_text()
+    assert "https://download.pytorch.org/whl/cpu" in (ROOT / "README.md").read_text()
 
 
 def test_dev_requirements_extend_the_learner_ones_and_are_pinned():
@@ -38,6 +51,7 @@ def test_dev_requirements_extend_the_learner_ones_and_are_pinned():
         assert PIN.match(line), f"requirements-dev.txt line {line!r} is not pinned with =="
     names = {PIN.match(l).group(1).lower() for l in lines if not l.startswith("-r")}
     assert "torch" not in names, "torch must be pinned once, in requirements.txt"
+    assert {"pytest", "nbval", "transformers", "playwright"} <= names
 
 
 def test_installed_versions_match_the_pins():
@@ -87,6 +101,15 @@ def test_readme_quick_start_is_two_commands_that_exist_in_the_makefile():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^make test\b", ci, re.M)
+
+
+def test_the_fast_path_is_in_the_makefile_and_the_readme():
+    makefile = (ROOT / "Makefile").read_text()
+    rule = re.search(r"^test-fast:.*\n((?:\t.*\n)+)", makefile, re.M)
+    assert rule, "the Makefile needs a test-fast target"
+    assert "-p no:nbval" in rule.group(1) and "not browser" in rule.group(1)
+    assert re.search(r"^test:.*install-dev", makefile, re.M), "make test installs the dev requirements"
+    assert "make test-fast" in (ROOT / "README.md").read_text()
 
 
 def test_python_version_is_supported():

@@ -93,7 +93,7 @@ def test_html_print_view_prints_one_card_side_per_page(tmp_path):
     import re
     import unicodedata
 
-    from helpers.course.flashcards import write_html
+    from helpers.course.flashcard_print import write_html
 
     def squash(text):  # compare without spaces and ligatures: the browser wraps and ligates freely
         return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))

@@ -1,6 +1,5 @@
 """The storybook corpus, the pre-training text reader and the Python reference corpus."""
 import re
-import time
 from collections import Counter
 
 import pytest
@@ -11,10 +10,8 @@ from helpers.training.pretraining import corpus_hash
 
 @pytest.fixture(scope="module")
 def storybook():
-    start = time.perf_counter()
-    documents, topics = corpus.make_storybook(with_topics=True)
-    seconds = time.perf_counter() - start
-    return documents, topics, seconds
+    # How long this takes is measured by benchmarks/bench_course.py, not asserted here.
+    return corpus.make_storybook(with_topics=True)
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +20,10 @@ def word_counts(storybook):
     return Counter(w for doc in documents for s in doc for w in re.findall(r"\w+", s))
 
 
-def test_default_size_is_over_a_million_tokens_and_fast(storybook):
-    documents, _, seconds = storybook
-    stats = corpus.corpus_stats(documents)
-    print(f"default storybook: {stats} in {seconds:.2f} s")
+def test_default_size_is_over_a_million_tokens(storybook):
+    stats = corpus.corpus_stats(storybook[0])
     assert stats["documents"] == corpus.DEFAULT_NUM_DOCUMENTS
     assert stats["tokens"] >= 1_000_000
-    assert seconds < 15, "generation should take ~2-5 s on a quiet machine"
 
 
 def test_same_seed_same_corpus_and_different_seed_different():
@@ -101,7 +95,7 @@ def test_heldout_sentiment_words_meet_the_consequences_of_their_polarity(storybo
 
 def test_topics_use_distinct_vocabulary(storybook):
     """Topic words (scenes, things) of one topic almost never show up in another topic's documents."""
-    documents, topics, _ = storybook
+    documents, topics = storybook
     own = {t: set(world.TOPIC_INFO[t].scenes) | {x.name.split()[-1] for x in world.THINGS if x.topic == t}
            for t in world.TOPICS}
     inside = outside = 0
@@ -115,7 +109,7 @@ def test_topics_use_distinct_vocabulary(storybook):
 
 def test_almost_every_sentence_carries_a_word_of_its_own_topic(storybook):
     """What makes a random sentence B from another document easy to spot for NSP."""
-    documents, topics, _ = storybook
+    documents, topics = storybook
     own = {}
     for t in world.TOPICS:
         info = world.TOPIC_INFO[t]

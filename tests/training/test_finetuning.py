@@ -199,6 +199,50 @@ def test_bad_arguments_are_clear_errors():
         ft.finetune(torch.nn.Linear(2, 2), task, tokenizer=tok, progress=False)
 
 
+@pytest.mark.parametrize("call, fragment", [
+    (lambda m, t, tok: ft.finetune(m, "sentiment", tokenizer=tok),
+     r"task='sentiment' is not allowed: pass the task itself, not its name \(task = load_task\('sentiment'\)"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=None), r"tokenizer=None is not allowed: pass the tokenizer"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, train_examples=[{"sentence": "x", "label": 0}]),
+     r"train_examples\[0\]=.* is not allowed: an example of a 'sequence' task is a dict with 'text', 'label' "
+     r"\(missing: text\)"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, train_examples=[("good dog", 0)]),
+     r"train_examples\[0\]=\('good dog', 0\) is not allowed"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, train_examples="good dog"), r"train_examples='good dog'"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, eval_examples=[{"text": "x"}]), r"eval_examples\[0\]"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, warmup_fraction=float("nan")),
+     r"warmup_fraction=nan is not allowed: it must be a finite number in \[0, 1\]"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, weight_decay=float("nan")), r"weight_decay=nan is not allowed"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, learning_rate=float("inf")), r"learning_rate=inf"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, learning_rate=2.0), r"learning_rate=2.0 .* \(0, 1\)"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, steps=10, epochs=2), r"steps=10 with epochs=2"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, lr=0.1), r"lr=0.1 is not allowed: it is not a fine-tuning "
+                                                                 r"setting"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, device="gpu"), r"device='gpu' is not allowed"),
+    (lambda m, t, tok: ft.finetune(m, t, tokenizer=tok, device="cuda"),
+     r"device='cuda' is not allowed: this machine has no CUDA GPU"),
+])
+def test_mistakes_are_one_clear_error_before_training(monkeypatch, call, fragment):
+    """Each of these used to train with a NaN loss, or end in a traceback from deep inside torch."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(ft, "train", lambda *a, **k: pytest.fail("training started"))
+    tok = toy_tokenizer()
+    model = BertForSequenceClassification.from_scratch(toy_config(tok), 2)
+    with pytest.raises(ValueError, match=fragment):
+        call(model, sentiment_task(8), tok)
+
+
+def test_a_config_and_keywords_combine(monkeypatch):
+    tok = toy_tokenizer()
+    task = sentiment_task(16)
+    model = BertForSequenceClassification.from_scratch(toy_config(tok), 2)
+    config = ft.FinetuneConfig(steps=3, learning_rate=1e-3, progress=False)
+    result = ft.finetune(model, task, tokenizer=tok, config=config, batch_size=4, eval_examples=[])
+    assert result.steps == 3 and result.config == ft.FinetuneConfig(steps=3, learning_rate=1e-3, progress=False,
+                                                                     batch_size=4)
+    assert result.settings["learning_rate"] == 1e-3 and result.settings["batch_size"] == 4
+
+
 # --------------------------------------------------------------------------- the course's real tasks
 
 def test_real_tasks_encode_with_aligned_labels(story_tokenizer):

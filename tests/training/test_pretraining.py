@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
+import types
 
 import pytest
 import torch
@@ -10,6 +12,7 @@ import torch
 from helpers.constants import IN_ORDER, SWAPPED
 from helpers.modeling.bert import BertForPreTraining
 from helpers.text.corpus import make_storybook
+from helpers.training import loop
 from helpers.training.loop import warmup_then_decay
 from helpers.training.pretraining import (PRESETS, PretrainConfig, evaluate_pretraining, make_held_out_set, pretrain)
 
@@ -83,7 +86,7 @@ def test_switches_always_mask_mlm_only_and_sop(tiny_run):
 def test_bad_settings_are_refused_when_the_config_is_made():
     with pytest.raises(ValueError, match="preset"):
         pretrain("huge", progress=False)
-    for changes, message in ((dict(mask_prob=0.9, random_prob=0.2), "mask_prob \\+ random_prob"),
+    for changes, message in ((dict(mask_prob=0.9, random_prob=0.2), "mask_prob=0.9 with random_prob=0.2"),
                              (dict(mlm=False, sentence_objective="none"), "at least one objective"),
                              (dict(steps=0), "steps=0"), (dict(time_budget=-1), "time_budget"),
                              (dict(sentence_objective="order"), "sentence_objective"),
@@ -94,9 +97,13 @@ def test_bad_settings_are_refused_when_the_config_is_made():
             dataclasses.replace(TINY, **changes)
 
 
-def test_time_budget_stops_early():
+def test_time_budget_stops_early(monkeypatch):
+    """A clock that advances 10 ms each time it is read: the 0.5 s budget runs out after a few dozen
+    steps whatever the machine's speed (the real seconds are for benchmarks, not unit tests)."""
+    ticks = itertools.count()
+    monkeypatch.setattr(loop, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks) * 0.01))
     result = run(time_budget=0.5, steps=100_000)
-    assert 0 < result.steps < 100_000
+    assert 10 < result.steps < 50
     assert result.history["eval"]["step"][-1] == result.steps
 
 
@@ -148,15 +155,3 @@ def test_held_out_masking_is_fixed(tiny_run):
     b = make_held_out_set(docs, tiny_run.tokenizer, max_length=48, size=32, seed=0)
     assert torch.equal(a.input_ids, b.input_ids) and torch.equal(a.operations, b.operations)
     assert evaluate_pretraining(tiny_run.model, a) == evaluate_pretraining(tiny_run.model, b)
-
-
-@pytest.mark.slow
-def test_live_preset_learns_both_objectives():
-    """The whole live preset, as notebook 04 runs it, meets both of the course's targets on held-out
-    text: MLM >= 60% and NSP >= 70% (only the accuracies are checked here; timings belong to
-    benchmarks). Measured: seed 0 with 2 threads 0.634 / 0.738; seeds 1 and 2 with 1 thread
-    0.631 / 0.740 and 0.613 / 0.713 (the preset's comment has the runs that chose it)."""
-    result = pretrain("live", progress=False)
-    assert result.steps == PRESETS["live"].steps
-    assert result.final["mlm_accuracy"] >= 0.60, result.final
-    assert result.final["nsp_accuracy"] >= 0.70, result.final
