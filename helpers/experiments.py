@@ -27,12 +27,12 @@ import torch
 import torch.nn.functional as F
 from helpers.progress_bars import tqdm
 
-from helpers.constants import IGNORE_INDEX, IS_NEXT, SWAPPED
+from helpers.constants import IGNORE_INDEX, IN_ORDER, IS_NEXT, SWAPPED
 from helpers.errors import check_choice, check_positive_int
 from helpers.modeling.bert import BertConfig, BertForPreTraining
 from helpers.modeling.checkpoints import Checkpoint, course_checkpoint_path, load_checkpoint
 from helpers.objectives.mlm import NOT_SELECTED, mask_tokens
-from helpers.objectives.nsp import collate, make_nsp_pairs
+from helpers.objectives.nsp import collate, fit_pair, make_nsp_pairs, tokenize_documents
 from helpers.objectives.sop import make_sop_pairs
 from helpers.text.corpus import make_storybook
 from helpers.text.tasks import TaskData, load_task, subsample
@@ -291,6 +291,83 @@ def sentence_head_breakdown(model, tokenizer, *, num_documents: int = 600, seed:
                     right[kind_of(pair)].append(predicted == pair[key])
     model.train(was_training)
     return {kind: sum(r) / max(1, len(r)) for kind, r in right.items()}
+
+
+# The storybook frames every story: it opens with one of five fixed sentences ("on a warm day in <town>,
+# <a> met <b> at the <scene> .") and closes with one of four ("after a long day at the <scene> , <a> and
+# <b> were very tired ."). A sentence head can solve most order pairs by spotting those two, so what it
+# knows of order is measured apart for windows that hold the opening, the closing, both, or neither
+# (the middle of a story).
+STORY_REGIONS = ("opening", "closing", "opening and closing", "middle")
+SEGMENT_SIZES = ((1, 1), (1, 2), (2, 2), (3, 3))   # sentences in the first and the second segment
+ORDERS = ("in order", "swapped")
+
+
+@dataclass
+class OrderBreakdown:
+    """How often a sentence head is right on consecutive segments of held-out stories, shown in order
+    (right answer 0, "as written") or swapped (right answer 1), by where in the story they were cut."""
+
+    right: dict[tuple[str, tuple[int, int], str], list[bool]] = field(repr=False)   # (region, size, order)
+
+    def _pooled(self, region: str, order: str, size: tuple[int, int] | None) -> list[bool]:
+        check_choice("region", region, STORY_REGIONS)
+        check_choice("order", order, ORDERS)
+        sizes = [size] if size is not None else list(SEGMENT_SIZES)
+        return [r for s in sizes for r in self.right.get((region, tuple(s), order), [])]
+
+    def accuracy(self, region: str, order: str, size: tuple[int, int] | None = None) -> float:
+        """Share right on ``region``'s pairs shown in ``order`` (all segment sizes pooled, or one)."""
+        pooled = self._pooled(region, order, size)
+        return sum(pooled) / len(pooled) if pooled else float("nan")
+
+    def balanced(self, region: str, size: tuple[int, int] | None = None) -> float:
+        """The mean of the in-order and the swapped accuracy: 0.5 for a head that cannot tell order."""
+        return (self.accuracy(region, "in order", size) + self.accuracy(region, "swapped", size)) / 2
+
+    def count(self, region: str, size: tuple[int, int] | None = None) -> int:
+        """Windows (each shown both ways) in ``region``."""
+        return len(self._pooled(region, "in order", size))
+
+
+def sentence_order_breakdown(model, tokenizer, *, num_documents: int = 600, seed: int = 10001,
+                             sizes=SEGMENT_SIZES, max_length: int = 64, batch_size: int = 256) -> OrderBreakdown:
+    """Every window of consecutive sentences of ``num_documents`` new stories (documents from
+    ``seed``), cut into a first segment of k and a second of m sentences for each (k, m) in
+    ``sizes``, shown in order and swapped, scored by the sentence head and sorted by region: does the
+    window hold the story's opening sentence, its closing one, both, or neither?"""
+    check_positive_int("num_documents", num_documents)
+    documents = make_storybook(num_documents, seed=seed)
+    tokenized = tokenize_documents(documents, tokenizer, progress=False)
+    pairs, keys = [], []
+    for sentences in tokenized:
+        n = len(sentences)
+        for k, m in sizes:
+            for start in range(n - k - m + 1):
+                end = start + k + m
+                region = {(True, True): "opening and closing", (True, False): "opening",
+                          (False, True): "closing", (False, False): "middle"}[(start == 0, end == n)]
+                ids_a = [t for s in sentences[start:start + k] for t in s]
+                ids_b = [t for s in sentences[start + k:end] for t in s]
+                for order, (first, second), label in (("in order", (ids_a, ids_b), IN_ORDER),
+                                                      ("swapped", (ids_b, ids_a), SWAPPED)):
+                    pair = fit_pair(tokenizer, first, second, max_length)
+                    pair["sentence_order_label"] = label
+                    pairs.append(pair)
+                    keys.append((region, (k, m), order))
+    right: dict = {}
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        for begin in range(0, len(pairs), batch_size):
+            batch = collate(pairs[begin:begin + batch_size], label_key="sentence_order_label")
+            logits = model(batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                           attention_mask=batch["attention_mask"]).seq_relationship_logits
+            hits = (logits.argmax(-1) == batch["sentence_order_label"]).tolist()
+            for key, hit in zip(keys[begin:begin + batch_size], hits):
+                right.setdefault(key, []).append(bool(hit))
+    model.train(was_training)
+    return OrderBreakdown(right)
 
 
 # ============================================================================ claims 4-5: fine-tuning

@@ -38,7 +38,7 @@ from helpers.modeling.checkpoints import (load_checkpoint, parameter_hash, read_
 from helpers.text import corpus as corpora
 from helpers.training.precision import PRECISIONS
 from helpers.training.pretraining import (HELD_OUT_SEED_OFFSET, MAX_BATCH_SIZE, PRESETS, SENTENCE_OBJECTIVES,
-                                          PretrainConfig, corpus_hash, evaluate_pretraining, pick_device, pretrain)
+                                          SOP_STARTS, PretrainConfig, corpus_hash, evaluate_pretraining, pick_device, pretrain)
 
 PROG = "python -m helpers.pretrain"
 
@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sentence-objective", choices=SENTENCE_OBJECTIVES,
                    help="nsp (BERT), sop (ALBERT's sentence order) or none (MLM only); default nsp")
     p.add_argument("--no-nsp", action="store_true", help="the same as --sentence-objective none")
+    p.add_argument("--sop-start", choices=SOP_STARTS,
+                   help="with --sentence-objective sop: document (chunks packed from each document's start, "
+                        "ALBERT's way; default) or random (one chunk per document, from a random sentence)")
     p.add_argument("--precision", choices=PRECISIONS, default="fp32",
                    help="fp32, or bf16 autocast with float32 master weights (CPUs with AMX, recent GPUs)")
     p.add_argument("--resume", metavar="CHECKPOINT",
@@ -267,13 +270,16 @@ def config_from_args(args) -> PretrainConfig:
     """The preset, with every option the user gave applied on top."""
     config = PRESETS[args.preset]
     objective = "none" if args.no_nsp else args.sentence_objective
+    if args.sop_start is not None and objective != "sop":
+        raise UsageError(f"--sop-start={args.sop_start} is not allowed without --sentence-objective sop: it says "
+                         "where sentence-order pairs are cut, and this run makes none.")
     overrides = dict(steps=args.steps, time_budget=args.time_budget, seed=args.seed, batch_size=args.batch_size,
                      max_length=args.max_length, learning_rate=args.learning_rate, warmup_steps=args.warmup_steps,
                      num_documents=args.num_documents, vocab_size=args.vocab_size, hidden_size=args.hidden_size,
                      num_hidden_layers=args.num_hidden_layers, num_attention_heads=args.num_attention_heads,
                      intermediate_size=args.intermediate_size, mask_prob=args.mask_prob,
                      random_prob=args.random_prob, sentence_objective=objective, eval_every=args.eval_every,
-                     precision=args.precision)
+                     precision=args.precision, sop_start=args.sop_start)
     return dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 

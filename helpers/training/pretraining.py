@@ -37,7 +37,7 @@ from helpers.errors import check_choice, check_positive_int, check_probability
 from helpers.modeling.bert import BertConfig, BertForPreTraining, count_parameters
 from helpers.objectives.mlm import KEPT, MASKED, RANDOMISED, mask_tokens
 from helpers.objectives.nsp import collate, make_nsp_pairs
-from helpers.objectives.sop import make_sop_pairs
+from helpers.objectives.sop import STARTS as SOP_STARTS, make_sop_pairs
 from helpers.text.corpus import make_storybook
 from helpers.text.tokenizer import WordPieceTokenizer
 from helpers.training.loop import train
@@ -83,6 +83,8 @@ class PretrainConfig:
     mask_prob: float = 0.8            # of the selected tokens: share replaced by [MASK]
     random_prob: float = 0.1          # ... by a random token (the rest stay as they are)
     sentence_objective: str = "nsp"   # "nsp", "sop" (ALBERT) or "none" (MLM only)
+    sop_start: str = "document"       # SOP chunks packed from each document's start, or "random" (one per
+                                      # document, from a random sentence: helpers.objectives.sop)
     # the optimisation
     steps: int = 300
     batch_size: int = 32
@@ -105,6 +107,7 @@ class PretrainConfig:
         check_positive_int("batch_size", self.batch_size, maximum=MAX_BATCH_SIZE)
         check_positive_int("min_freq", self.min_freq)
         check_choice("sentence_objective", self.sentence_objective, SENTENCE_OBJECTIVES)
+        check_choice("sop_start", self.sop_start, SOP_STARTS)
         check_choice("precision", self.precision, PRECISIONS)
         check_probability("mlm_probability", self.mlm_probability)
         check_probability("short_seq_prob", self.short_seq_prob, allow_zero=True)
@@ -209,14 +212,16 @@ def build_tokenizer(documents: list[list[str]], vocab_size: int, min_freq: int =
 
 
 def cut_pairs(documents, tokenizer, *, max_length: int, seed: int, short_seq_prob: float = 0.0,
-              sentence_objective: str = "nsp", token_cache: dict | None = None) -> dict[str, torch.Tensor]:
+              sentence_objective: str = "nsp", sop_start: str = "document",
+              token_cache: dict | None = None) -> dict[str, torch.Tensor]:
     """Segment pairs of the documents as padded LongTensors, one row per pair. The pair label is
     under ``sentence_label``: NSP's ``next_sentence_label``, or SOP's ``sentence_order_label``.
     With no sentence objective the pairs are NSP's and their labels go unused. ``token_cache``
     keeps the sentences' token ids from one call to the next (same tokenizer only)."""
     if sentence_objective == "sop":
         pairs = make_sop_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
-                               short_seq_prob=short_seq_prob, progress=False, token_cache=token_cache)
+                               short_seq_prob=short_seq_prob, start=sop_start, progress=False,
+                               token_cache=token_cache)
         batch = collate(pairs, label_key="sentence_order_label")
         batch["sentence_label"] = batch.pop("sentence_order_label")
     else:
@@ -258,6 +263,7 @@ class PairStream:
         c = self.config
         self.data = cut_pairs(self.documents, self.tokenizer, max_length=c.max_length, seed=c.seed + self.epoch,
                               short_seq_prob=c.short_seq_prob, sentence_objective=c.sentence_objective,
+                              sop_start=c.sop_start,
                               token_cache=self.token_cache)
         self.num_pairs = self.data["input_ids"].shape[0]
         self.order, self.cursor = torch.randperm(self.num_pairs, generator=self.generator), 0
@@ -295,14 +301,15 @@ class HeldOutSet:
 
 
 def make_held_out_set(documents, tokenizer, *, max_length: int = 64, size: int = 256, seed: int = 0,
-                      sentence_objective: str = "nsp") -> HeldOutSet:
+                      sentence_objective: str = "nsp", sop_start: str = "document") -> HeldOutSet:
     """Pairs from ``documents`` (keep them apart from the training text), masked with a fixed seed.
 
     The masking is always the standard 80/10/10 mix, even when the model was trained another way,
     so the per-operation accuracies exist for every model and can be compared.
     """
     check_choice("sentence_objective", sentence_objective, SENTENCE_OBJECTIVES)
-    data = cut_pairs(documents, tokenizer, max_length=max_length, seed=seed, sentence_objective=sentence_objective)
+    data = cut_pairs(documents, tokenizer, max_length=max_length, seed=seed, sentence_objective=sentence_objective,
+                     sop_start=sop_start)
     data = _take(data, torch.arange(min(size, data["input_ids"].shape[0])), torch.device("cpu"))
     generator = torch.Generator().manual_seed(EVAL_MASKING_SEED + seed)
     masked = mask_batch(data, tokenizer, generator=generator)  # always 80/10/10
@@ -441,7 +448,8 @@ def pretrain(config: str | PretrainConfig = "live", *, documents: list[list[str]
     generator = torch.Generator().manual_seed(config.seed * 1_000_003 + rank)
     pairs = PairStream(documents, tokenizer, config, generator)
     held_out = make_held_out_set(eval_documents, tokenizer, max_length=config.max_length, size=config.eval_size,
-                                 seed=config.seed, sentence_objective=config.sentence_objective)
+                                 seed=config.seed, sentence_objective=config.sentence_objective,
+                                 sop_start=config.sop_start)
     counts = dict(tokens=0, positions=0, selected=0)
 
     def next_batch(step: int) -> dict:
