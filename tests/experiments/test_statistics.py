@@ -84,3 +84,45 @@ def test_paired_comparison_refuses_unpaired_scores():
         ex.PairedComparison({"a": [0.5, 0.6], "b": [0.5]}, seeds=[0, 1])
     with pytest.raises(ValueError, match="is not allowed"):
         ex.PairedComparison({"a": [0.5], "b": [0.5]}, seeds=[0]).difference("a", "c")
+
+
+def _stored(**changes):
+    spec = ex.ComparisonSpec("demo", "a versus b", "sentiment", ("a", "b"), num_train_examples=64, steps=100,
+                             seeds=(0, 1, 2), splits=("test", "test_heldout"))
+    fields = dict(spec=spec, metric="accuracy", baseline={"test": 0.34, "test_heldout": 0.33},
+                  scores={"a": {"test": [0.80, 0.82, 0.84], "test_heldout": [0.7, 0.7, 0.7]},
+                          "b": {"test": [0.70, 0.74, 0.72], "test_heldout": [0.6, 0.6, 0.6]}},
+                  seconds={"a": [1.0, 1.0, 1.0], "b": [1.0, 1.0, 1.0]}, plateau_arm="a",
+                  plateau_scores=[0.81, 0.82, 0.86])
+    fields.update(changes)
+    return ex.StoredComparison(**fields)
+
+
+def test_stored_comparison_reads_pairs_and_the_plateau():
+    stored = _stored()
+    paired = stored.paired()
+    assert paired.mean("a") == pytest.approx(0.82) and paired.difference("a", "b").mean == pytest.approx(0.10)
+    assert stored.paired("test_heldout").difference("a", "b").mean == pytest.approx(0.10)
+    plateau = stored.plateau()   # twice the steps minus the steps, seed by seed: +1, 0, +2 points
+    assert plateau.differences == pytest.approx([0.01, 0.0, 0.02]) and plateau.first == "a, 200 steps"
+
+
+def test_stored_comparison_survives_json(tmp_path):
+    import json
+
+    stored = _stored()
+    path = tmp_path / "comparisons.json"
+    path.write_text(json.dumps({"run": {"command": "python benchmarks/comparisons.py"},
+                                "comparisons": [stored.to_dict()]}))
+    comparisons, run = ex.load_comparisons(path)
+    assert comparisons["demo"] == stored and run["command"].startswith("python benchmarks/comparisons.py")
+    with pytest.raises(ValueError, match="make comparisons"):
+        ex.load_comparisons(tmp_path / "missing.json")
+
+
+def test_the_comparison_specs_are_paired_and_name_family_arms():
+    names = [spec.name for spec in ex.COMPARISON_SPECS]
+    assert len(set(names)) == len(names)
+    for spec in ex.COMPARISON_SPECS:
+        assert len(spec.seeds) >= 5 and set(spec.arms) <= set(ex.FAMILY), spec
+        assert spec.task in ex.TASK_COST
