@@ -39,7 +39,7 @@ from helpers.objectives.mlm import NOT_SELECTED, mask_tokens
 from helpers.objectives.nsp import collate, fit_pair, make_nsp_pairs, tokenize_documents
 from helpers.objectives.sop import make_sop_pairs
 from helpers.paths import REPOSITORY_DIR
-from helpers.text.corpus import make_storybook
+from helpers.text.corpus import FOLLOWS_THE_PREVIOUS, make_storybook
 from helpers.text.tasks import TaskData, load_task, subsample
 from helpers.training.finetuning import build_model, evaluate, finetune, main_metric
 from helpers.training.loop import train
@@ -373,6 +373,38 @@ def sentence_order_breakdown(model, tokenizer, *, num_documents: int = 600, seed
                 right.setdefault(key, []).append(bool(hit))
     model.train(was_training)
     return OrderBreakdown(right)
+
+
+def middle_order_cues(*, num_documents: int = 600, seed: int = 10001, sizes=SEGMENT_SIZES) -> dict:
+    """How much of the order of middle-of-story pairs the text itself gives away.
+
+    The storybook draws each body sentence independently, except that an episode's consequence
+    follows its meeting and a dialogue's answer its question (``helpers.text.corpus.SENTENCE_ROLES``).
+    So a swapped pair from the middle of a story (neither its opening nor its closing) shows its order
+    only where it breaks one of those two-sentence units: the cut between the segments falls inside
+    one, or the first segment starts with the second half of one, or the second segment ends with the
+    first half of one. Returns, per (k, m) in ``sizes`` and pooled under ``"all"``, the share of middle
+    windows with such a cue, and ``best``: the accuracy, over in-order and swapped pairs alike, of a
+    reader that gets every pair with a cue right and flips a coin on the others (0.5 + share / 2).
+    """
+    check_positive_int("num_documents", num_documents)
+    _, roles = make_storybook(num_documents, seed=seed, with_roles=True)
+    return count_order_cues(roles, sizes)
+
+
+def count_order_cues(roles, sizes=SEGMENT_SIZES) -> dict:
+    """:func:`middle_order_cues` for given sentence roles (one list per document)."""
+    counts = {tuple(size): [0, 0] for size in sizes}
+    for doc_roles in roles:
+        bound = [role in FOLLOWS_THE_PREVIOUS for role in doc_roles] + [False]   # sentence j is tied to j - 1
+        n = len(doc_roles)
+        for (k, m), count in counts.items():
+            for start in range(1, n - k - m):   # windows that hold neither the first nor the last sentence
+                count[0] += 1
+                count[1] += bound[start] or bound[start + k] or bound[start + k + m]
+    pooled = [sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())]
+    return {key: {"windows": total, "share": cued / max(1, total), "best": 0.5 + cued / max(1, total) / 2}
+            for key, (total, cued) in [*counts.items(), ("all", pooled)]}
 
 
 # ============================================================================ claims 4-5: fine-tuning

@@ -507,3 +507,44 @@ def plot_progress(summary: dict):
     ax_c.set_ylabel("number of flashcards")
     ax_c.set_title("Flashcards by Leitner box")
     return fig
+
+
+# --------------------------------------------------------------------------- notebook 5c
+
+
+def plot_ours_beside_paper(ours: Mapping[str, Mapping[str, tuple[float, float, float]]],
+                           paper: Mapping[str, Mapping[str, float]], *, title: str, ylabel: str,
+                           paper_title: str, paper_ylabel: str):
+    """Two panels: our arms (a dot at the mean, a bar for its 95% interval), grouped by setting, and
+    beside them the paper's figures for the same arms (dots; papers report one run, no interval).
+
+    ``ours``: ``{setting: {arm: (mean, low, high)}}`` as fractions; ``paper``: ``{setting: {arm: value}}``
+    in the paper's own units (usually 0-100). Dots, not bars: the differences are a few points near
+    the top of the scale, where bars from zero would hide them.
+    """
+    _check_nonempty("ours", ours)
+    _check_nonempty("paper", paper)
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 4.2), gridspec_kw={"width_ratios": [len(ours), len(paper)]})
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, data, panel_title, label in ((axes[0], ours, title, ylabel), (axes[1], paper, paper_title, paper_ylabel)):
+        arms = list(dict.fromkeys(arm for group in data.values() for arm in group))
+        for i, arm in enumerate(arms):
+            offset = (i - (len(arms) - 1) / 2) * 0.18
+            for x, group in enumerate(data.values()):
+                if arm not in group:
+                    continue
+                value = group[arm]
+                if isinstance(value, tuple):
+                    mean, low, high = (100 * v for v in value)
+                    ax.errorbar(x + offset, mean, yerr=[[mean - low], [high - mean]], fmt="o", capsize=4,
+                                color=colours[i % len(colours)], label=arm if x == 0 else None)
+                else:
+                    ax.plot(x + offset, value, "o", color=colours[i % len(colours)], label=arm if x == 0 else None)
+        ax.set_xticks(range(len(data)), list(data), fontsize=9)
+        ax.set_xlim(-0.6, len(data) - 0.4)
+        ax.set_title(panel_title, fontsize=10)
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(fontsize=8, loc="lower left")
+    fig.tight_layout()
+    return fig

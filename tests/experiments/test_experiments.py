@@ -172,3 +172,22 @@ def test_sentence_order_breakdown_labels(story_tokenizer):
                 assert result.accuracy(region, "in order") == (1.0 if answer == 0 else 0.0)
                 assert result.accuracy(region, "swapped") == (1.0 if answer == 1 else 0.0)
                 assert result.balanced(region) == 0.5
+
+
+def test_count_order_cues_on_hand_made_stories():
+    tied = ["opening", "meeting", "consequence", "animal", "closing"]
+    loose = ["opening", "animal", "social", "place", "closing"]
+    # windows of one and one sentence in the middle: (1, 2) cut inside the episode, (2, 3) starts with its
+    # consequence; the loose story has nothing that fixes an order
+    assert ex.count_order_cues([tied], sizes=((1, 1),))[(1, 1)] == {"windows": 2, "share": 1.0, "best": 1.0}
+    assert ex.count_order_cues([loose], sizes=((1, 1),))["all"] == {"windows": 2, "share": 0.0, "best": 0.5}
+    # a second segment that ends with a question whose answer lies outside the window gives it away too
+    asked = ["opening", "animal", "question", "answer", "closing"]
+    cues = ex.count_order_cues([asked], sizes=((1, 1),))[(1, 1)]
+    assert cues["windows"] == 2 and cues["share"] == 1.0   # (1, 2): ends mid-dialogue; (2, 3): cut inside it
+
+
+def test_middle_order_cues_reads_the_storybook():
+    result = ex.middle_order_cues(num_documents=200, seed=3)
+    assert set(result) == set(ex.SEGMENT_SIZES) | {"all"}
+    assert 0.3 < result["all"]["share"] < 0.9 and result["all"]["best"] == 0.5 + result["all"]["share"] / 2
