@@ -111,12 +111,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 def print_summary(stored) -> None:
     for comparison in stored:
-        spec = comparison.spec
-        base = comparison.baseline.get(spec.splits[0])
-        print(f"\n{spec.name}: {spec.question}; {spec.task}, {comparison.metric}, {spec.num_train_examples} labels, "
-              f"{spec.steps} steps" + (f"; majority class {base:.1%}" if base is not None else ""))
-        print("\n".join(comparison.paired().lines()))
-        print(f"  plateau: {comparison.plateau().verdict()}")
+        print(f"\n{comparison.spec.name} ({comparison.spec.question})")
+        print("\n".join(comparison.report()))
 
 
 def main(argv=None) -> int:

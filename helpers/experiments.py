@@ -752,6 +752,12 @@ class PairedComparison:
     def standard_error(self, arm: str) -> float:
         return mean_and_standard_error(self.scores[arm])[1]
 
+    def interval(self, arm: str) -> tuple[float, float, float]:
+        """(mean, low, high): ``arm``'s mean score and its ``confidence`` interval (t, n - 1 degrees of freedom)."""
+        n = len(self.seeds)
+        half = t_quantile(0.5 + self.confidence / 2, n - 1) * self.standard_error(arm) if n > 1 else math.inf
+        return self.mean(arm), self.mean(arm) - half, self.mean(arm) + half
+
     def difference(self, first: str, second: str) -> PairedDifference:
         for arm in (first, second):
             check_choice("arm", arm, list(self.scores))
@@ -779,6 +785,7 @@ class PairedComparison:
 # notebook re-runs one arm and seed live with the stored settings to show that it lands among them.
 
 COMPARISONS_PATH = REPOSITORY_DIR / "benchmarks" / "results" / "comparisons.json"
+PLATEAU_POINTS = 0.02   # twice the steps must move the best arm by less than this
 
 
 @dataclass(frozen=True)
@@ -873,6 +880,30 @@ class StoredComparison:
         first = self.scores[self.plateau_arm][self.spec.splits[0]]
         return PairedDifference(f"{self.plateau_arm}, {2 * self.spec.steps} steps",
                                 f"{self.spec.steps} steps", [b - a for a, b in zip(first, self.plateau_scores)])
+
+    def report(self) -> list[str]:
+        """The lines a notebook prints: the recipe and the baseline, each arm's mean ± standard error,
+        every paired difference with its interval and verdict, and the plateau check."""
+        spec, split = self.spec, self.spec.splits[0]
+        rate = f", learning rate {spec.learning_rate:g}" if spec.learning_rate else ""
+        frozen = ", encoder frozen" if spec.freeze_encoder else ""
+        size = f"{spec.test_size} {split} examples" if spec.test_size else f"the {split} split"
+        lines = [f"{spec.task}: {self.metric.replace('_', ' ')} on {size}; {spec.num_train_examples} labels, "
+                 f"{spec.steps} steps{rate}{frozen}; seeds {list(spec.seeds)} shared by every arm"]
+        base = self.baseline.get(split)
+        if base is not None:
+            lines.append(f"  always answering the most frequent label: {base:.1%}")
+        lines += self.paired().lines()
+        change, (low, high) = self.plateau().mean, self.plateau().interval
+        lines.append(f"  plateau check: {self.plateau_arm} with {2 * spec.steps} steps moved by {100 * change:+.1f} points "
+                     f"(95% interval {100 * low:+.1f} to {100 * high:+.1f}): "
+                     + ("near its plateau (less than 2 points)" if self.at_plateau else "NOT near its plateau"))
+        return lines
+
+    @property
+    def at_plateau(self) -> bool:
+        """Twice the steps moved the best arm's mean score by less than 2 points."""
+        return abs(self.plateau().mean) < PLATEAU_POINTS
 
     @classmethod
     def from_dict(cls, data: dict) -> "StoredComparison":

@@ -105,6 +105,11 @@ def test_stored_comparison_reads_pairs_and_the_plateau():
     assert stored.paired("test_heldout").difference("a", "b").mean == pytest.approx(0.10)
     plateau = stored.plateau()   # twice the steps minus the steps, seed by seed: +1, 0, +2 points
     assert plateau.differences == pytest.approx([0.01, 0.0, 0.02]) and plateau.first == "a, 200 steps"
+    assert stored.at_plateau and not _stored(plateau_scores=[0.83, 0.85, 0.86]).at_plateau   # +1 point / +2.7
+    report = stored.report()
+    assert report[0].startswith("sentiment: accuracy on the test split; 64 labels, 100 steps; seeds [0, 1, 2]")
+    assert report[1] == "  always answering the most frequent label: 34.0%"
+    assert report[-1].startswith("  plateau check: a with 200 steps moved by +1.0 points") and "near its plateau" in report[-1]
 
 
 def test_stored_comparison_survives_json(tmp_path):
