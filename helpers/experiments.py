@@ -363,14 +363,16 @@ def sentence_order_breakdown(model, tokenizer, *, num_documents: int = 600, seed
     right: dict = {}
     was_training = model.training
     model.eval()
+    by_length = sorted(range(len(pairs)), key=lambda i: len(pairs[i]["input_ids"]))  # batches of alike length pad little
     with torch.no_grad():
         for begin in range(0, len(pairs), batch_size):
-            batch = collate(pairs[begin:begin + batch_size], label_key="sentence_order_label")
+            rows = by_length[begin:begin + batch_size]
+            batch = collate([pairs[i] for i in rows], label_key="sentence_order_label")
             logits = model(batch["input_ids"], token_type_ids=batch["token_type_ids"],
                            attention_mask=batch["attention_mask"]).seq_relationship_logits
             hits = (logits.argmax(-1) == batch["sentence_order_label"]).tolist()
-            for key, hit in zip(keys[begin:begin + batch_size], hits):
-                right.setdefault(key, []).append(bool(hit))
+            for i, hit in zip(rows, hits):
+                right.setdefault(keys[i], []).append(bool(hit))
     model.train(was_training)
     return OrderBreakdown(right)
 
