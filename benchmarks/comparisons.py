@@ -21,7 +21,6 @@ import datetime
 import json
 import multiprocessing
 import os
-import platform
 import resource
 import shlex
 import sys
@@ -36,16 +35,6 @@ import torch  # noqa: E402
 
 from helpers import experiments as ex  # noqa: E402
 from helpers.modeling.checkpoints import course_checkpoint_path  # noqa: E402
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
 
 class LoadSampler(threading.Thread):
     """The 1-minute load average every ``every`` seconds, while the comparisons run."""
@@ -151,8 +140,7 @@ def main(argv=None) -> int:
                started=started.isoformat(timespec="seconds"), wall_seconds=round(seconds, 1),
                cpu_seconds_workers=round(children.ru_utime + children.ru_stime, 1), workers=args.workers,
                threads_per_worker=args.threads, load_average_1min=sampler.samples,
-               machine=dict(cpu=_cpu_name(), logical_cpus=os.cpu_count(), python=platform.python_version(),
-                            torch=torch.__version__, system=platform.platform()),
+               machine=ex.machine_facts(),
                checkpoints={arm: ex.checkpoint_facts(name) for arm, name in ex.FAMILY.items()}, quick=args.quick)
     write_atomically(out, json.dumps(dict(run=run, comparisons=[c.to_dict() for c in stored]), indent=1) + "\n")
     print_summary(stored)

@@ -21,6 +21,8 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
+import platform
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -829,7 +831,7 @@ COMPARISON_SPECS = (
     ComparisonSpec("sentence-paraphrase", SENTENCE_QUESTION, "paraphrase", SENTENCE_ARMS, num_train_examples=1000,
                    steps=400, learning_rate=2e-4),
     ComparisonSpec("sentence-qa", SENTENCE_QUESTION, "qa", SENTENCE_ARMS, num_train_examples=1000, steps=500,
-                   learning_rate=1e-3),
+                   learning_rate=2e-3),
 )
 # Rough seconds per fine-tuning step, relative: only used to start the longest runs first.
 TASK_COST = {"sentiment": 1.0, "ner": 1.1, "paraphrase": 1.6, "qa": 4.0}
@@ -849,6 +851,18 @@ def run_comparison_job(job: tuple) -> tuple:
     run = finetune_and_score(get_task(spec.task), checkpoint.tokenizer, encoder=checkpoint.model, seed=seed,
                              test_size=spec.test_size, **{**spec.settings(), "steps": steps})
     return spec.name, arm, seed, steps, run.scores, run.seconds
+
+
+def machine_facts() -> dict:
+    """The machine a result was measured on: CPU model, logical cores, Python, torch, system."""
+    cpu = platform.processor() or "unknown"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return dict(cpu=cpu, logical_cpus=os.cpu_count(), python=platform.python_version(), torch=torch.__version__,
+                system=platform.platform())
 
 
 def checkpoint_facts(name: str) -> dict:

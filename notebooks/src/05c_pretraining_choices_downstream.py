@@ -1,0 +1,256 @@
+# Notebook 5c of "BERT, part two". Built into notebooks/05c_pretraining_choices_downstream.ipynb by scripts/build_notebooks.py.
+
+# %% [markdown]
+# # 5c. Optional: what pre-training choices change downstream
+#
+# **Optional deep dive.** The core path does not need it; it relies on notebooks 2 (the 80/10/10 mix),
+# 3 (next sentence prediction), 4 (pre-training) and 5 (heads, fine-tuning, frozen versus end to end).
+#
+# Notebook 2 measured what the 80/10/10 mix changes inside the model, and notebook 3 what an NSP head
+# learns. Users keep the encoder, not the pre-training heads: do these choices still matter once the
+# encoder is fine-tuned on a task? The BERT paper asked this in two ablations, and so do we, with the
+# course's family of checkpoints: four encoders pre-trained alike except for one choice each.
+#
+# ## What you will do and learn
+#
+# - **Read a comparison the careful way**: every arm fine-tuned with the same seeds, so the arms can be
+#   compared seed by seed; each arm's mean ± standard error; for each pair of arms the mean paired
+#   difference with a 95% interval. A difference is called only when its interval excludes zero.
+# - See whether the **80/10/10 mix** matters after fine-tuning and when the encoder is frozen, beside
+#   BERT's own ablation (Table 8).
+# - Look inside three **sentence heads** (NSP, SOP, none) and find out what they really rely on: a
+#   lesson in shortcut learning.
+# - See whether the **sentence objective** matters after fine-tuning on paraphrase and on question
+#   answering, beside BERT's Table 5, RoBERTa's Table 2 and ALBERT's Table 5.
+# - **Re-run one stored run yourself** and see it land among the others.
+
+# %%
+import torch
+
+from helpers import experiments as ex
+
+torch.manual_seed(0)
+comparisons, run = ex.load_comparisons()
+print(f"Stored comparisons: made by `{run['command']}` on {run['started'][:10]}")
+print(f"  {run['wall_seconds'] / 60:.0f} min wall on {run['machine']['cpu']} ({run['machine']['logical_cpus']} cores), "
+      f"{run['workers']} processes of {run['threads_per_worker']} thread; 1-minute load average "
+      f"{min(run['load_average_1min']):.1f} to {max(run['load_average_1min']):.1f} while it ran")
+for name, comparison in comparisons.items():
+    spec = comparison.spec
+    print(f"  {name:20s} {spec.task:10s} {len(spec.arms)} arms x {len(spec.seeds)} seeds, {spec.num_train_examples:5d} "
+          f"labels, {spec.steps} steps" + (", encoder frozen" if spec.freeze_encoder else ""))
+
+# %% [markdown]
+# ## Computed once, read here
+#
+# Each comparison fine-tunes every arm five times, with seeds 0 to 4, and re-runs the best arm with
+# twice the steps: about a hundred fine-tuning runs, far more than a notebook may take. `make
+# comparisons` (`benchmarks/comparisons.py`) ran them once and stored every run's score in
+# `benchmarks/results/comparisons.json`, with the command, the settings, the machine and the time. This
+# notebook reads that file; further down you re-run one of those runs yourself.
+#
+# ## How to read a comparison
+#
+# A fine-tuning run depends on its seed: which labeled examples are drawn, in which order, the head's
+# first weights, the dropout. So one run per arm says little, and so does "mean ± spread" over three
+# seeds. Two things make a comparison readable:
+#
+# - **Paired seeds.** Run *i* of every arm uses seed *i*: the same labeled examples in the same order,
+#   the same initial head. Arm A's run *i* minus arm B's run *i* is then a difference in which only the
+#   arm changed. A seed that is lucky for every arm (easier examples, say) cancels out.
+# - **An interval for the mean difference.** With *n* paired differences of mean *d* and standard
+#   deviation *s*, the 95% interval is *d* ± *t* · *s* / √*n*, where *t* is the 97.5% point of Student's
+#   t distribution with *n* − 1 degrees of freedom (2.78 for five seeds; it would be 1.96 for very
+#   many). If the interval excludes zero, the data show a difference; if it holds zero, they do not,
+#   and we say **no difference shown**: not "no difference", since a small one may hide inside.
+#
+# `helpers.experiments.PairedComparison` does this for every comparison below; here it is on made-up
+# numbers where the seeds move both arms together by up to 20 points and arm A is two points ahead with
+# every seed:
+
+# %%
+toy = ex.PairedComparison({"A": [0.62, 0.82, 0.67, 0.77, 0.72], "B": [0.60, 0.80, 0.65, 0.75, 0.70]},
+                          seeds=[0, 1, 2, 3, 4])
+print("\n".join(toy.lines()))
+print(f"t quantile used: {ex.t_quantile(0.975, 4):.3f} (5 seeds, 4 degrees of freedom)")
+
+# %% [markdown]
+# The two means ± standard error overlap widely, yet the paired difference is exactly two points with
+# every seed, so its interval is tight: pairing removes the seed-to-seed noise that both arms share.
+#
+# ## 1. The 80/10/10 mix downstream
+#
+# Notebook 2 measured what the mix does inside the model: where the input shows a real word, the
+# always-`[MASK]` encoder predicts the original far worse. Fine-tuning and inference inputs are nothing
+# but real words. Three comparisons of `course.pt` (80/10/10) and `course-always-mask.pt` (every selected
+# token becomes `[MASK]`), pre-trained alike otherwise:
+#
+# - **sentiment, fine-tuned**: the whole encoder and a `[CLS]` head trained on 128 labeled reviews;
+# - **named entities, fine-tuned**: the same, with a per-token head, 128 labeled sentences;
+# - **named entities, feature-based**: the encoder frozen, only the per-token head trained, so the
+#   pre-trained outputs are used as they are.
+#
+# Each recipe was chosen long enough that the better arm is near its plateau (the stored comparison
+# re-runs it with twice the steps to check), with enough labels that every arm is far above always
+# answering the most frequent label. Predict first:
+
+# %%
+from helpers.course.quiz import compare_prediction, predict_first
+
+predict_first("predict-5c-mask-downstream")
+
+# %%
+MASK = {"mask-sentiment": "sentiment, fine-tuned", "mask-ner": "NER, fine-tuned",
+        "mask-ner-frozen": "NER, feature-based"}
+for name, label in MASK.items():
+    print(f"{label}:")
+    print("\n".join(comparisons[name].report()) + "\n")
+
+# %%
+from helpers.course.plots import plot_ours_beside_paper
+
+ours = {label: {arm.split(" +")[0]: comparisons[name].paired().interval(arm) for arm in ex.MASK_ARMS}
+        for name, label in MASK.items()}
+# BERT-base, development sets (Devlin et al., 2019, Table 8): MNLI accuracy, NER F1 fine-tuned and feature-based
+paper = {"MNLI, fine-tuned": {"80/10/10": 84.2, "always [MASK]": 84.3},
+         "NER, fine-tuned": {"80/10/10": 95.4, "always [MASK]": 94.9},
+         "NER, feature-based": {"80/10/10": 94.9, "always [MASK]": 94.0}}
+fig = plot_ours_beside_paper(ours, paper, title="Ours: test score, mean and 95% interval (5 seeds)",
+                             ylabel="accuracy / entity F1 (%)", paper_title="BERT-base, Table 8 (one run each)",
+                             paper_ylabel="dev accuracy / F1")
+
+# %%
+verdicts = {label: comparisons[name].paired().difference(*ex.MASK_ARMS) for name, label in MASK.items()}
+compare_prediction("predict-5c-mask-downstream", "; ".join(
+    f"{label}: 80/10/10 minus always [MASK] {100 * d.mean:+.1f} points, "
+    + ("shown" if d.shown else "no difference shown") for label, d in verdicts.items()))
+
+# %% [markdown]
+# TODO-MASK-PROSE
+
+# %% [markdown]
+# ## 2. Your own run
+#
+# The stored numbers are not to be taken on trust: here is one of them again, run now on your machine.
+# The cell re-runs arm `80/10/10 + NSP` with seed 0 of the feature-based NER comparison, with exactly the
+# stored settings (`ComparisonSpec.settings`), and sets it beside the five stored seeds. A different
+# number of CPU threads changes the order of floating-point sums, so your score may differ from the
+# stored seed-0 run in the last digits; it should sit among the stored runs.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import time
+
+spec = comparisons["mask-ner-frozen"].spec
+started = time.perf_counter()
+_, arm, seed, steps, mine, seconds = ex.run_comparison_job((spec, "80/10/10 + NSP", 0, spec.steps))
+stored = comparisons["mask-ner-frozen"].scores[arm]["test"]
+print(f"your run ({arm}, seed {seed}, {steps} steps): entity F1 {mine['test']:.1%} "
+      f"({time.perf_counter() - started:.0f} s)")
+print("stored runs, seeds 0-4: " + ", ".join(f"{v:.1%}" for v in stored)
+      + f"; yours minus the stored seed 0: {100 * (mine['test'] - stored[0]):+.2f} points")
+print("inside the stored range" if min(stored) - 0.005 <= mine["test"] <= max(stored) + 0.005
+      else "OUTSIDE the stored range: tell us (the settings or the code changed)")
+
+# %% [markdown]
+# ## 3. What do the sentence heads rely on?
+#
+# Three checkpoints differ only in the sentence objective: `course.pt` (NSP: is B the next segment, or
+# one from another story?), `course-sop.pt` (ALBERT's sentence-order prediction, SOP: are two
+# consecutive segments in order, or swapped?) and `course-mlm-only.pt` (none: its sentence head was
+# never trained, so its answers are what an untrained head says).
+#
+# TODO-HEADS-INTRO
+
+# %%
+predict_first("predict-5c-sentence-heads")
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+family = ex.load_family(list(ex.SENTENCE_ARMS))
+heads, order = {}, {}
+for arm, checkpoint in family.items():
+    heads[arm] = ex.sentence_head_breakdown(checkpoint.model, checkpoint.tokenizer, num_documents=300)
+    order[arm] = ex.sentence_order_breakdown(checkpoint.model, checkpoint.tokenizer, num_documents=150)
+
+# %%
+print(f"{'':16s}" + "".join(f"{kind:>21s}" for kind in ex.PAIR_KINDS))
+for arm, result in heads.items():
+    print(f"{arm:16s}" + "".join(f"{result[kind]:21.1%}" for kind in ex.PAIR_KINDS))
+print("\nconsecutive segments of new stories, right when in order / when swapped:")
+print(f"{'':16s}" + "".join(f"{region:>24s}" for region in ("opening", "closing", "middle")))
+for arm, result in order.items():
+    print(f"{arm:16s}" + "".join(f"{result.accuracy(r, 'in order'):>14.0%} / {result.accuracy(r, 'swapped'):<6.0%}"
+                                 for r in ("opening", "closing", "middle")))
+print(f"({order['MLM + SOP'].count('middle')} middle windows, each shown both ways)")
+
+# %%
+cues = ex.middle_order_cues(num_documents=600)
+compare_prediction("predict-5c-sentence-heads", "in the middle of a story, SOP head right on "
+                   f"{order['MLM + SOP'].accuracy('middle', 'swapped'):.0%} of swapped and "
+                   f"{order['MLM + SOP'].accuracy('middle', 'in order'):.0%} of in-order pairs; "
+                   f"the best a perfect reader could do there: {cues['all']['best']:.0%}")
+
+# %% [markdown]
+# TODO-HEADS-PROSE
+
+# %% [markdown]
+# ## 4. The sentence objective downstream: paraphrase and question answering
+#
+# TODO-SENTENCE-INTRO
+
+# %%
+predict_first("predict-5c-paraphrase")
+
+# %%
+print("\n".join(comparisons["sentence-paraphrase"].report()))
+
+# %%
+paraphrase = comparisons["sentence-paraphrase"].paired()
+compare_prediction("predict-5c-paraphrase", ", ".join(
+    f"{arm} {paraphrase.mean(arm):.1%}" for arm in ex.SENTENCE_ARMS) + "; " + "; ".join(
+    f"{d.first} vs {d.second}: " + ("shown" if d.shown else "no difference shown") for d in paraphrase.differences()))
+
+# %% [markdown]
+# TODO-PARAPHRASE-PROSE
+
+# %%
+predict_first("predict-5c-qa")
+
+# %%
+print("\n".join(comparisons["sentence-qa"].report()))
+
+# %%
+qa = comparisons["sentence-qa"].paired()
+compare_prediction("predict-5c-qa", ", ".join(f"{arm} {qa.mean(arm):.1%}" for arm in ex.SENTENCE_ARMS) + "; " + "; ".join(
+    f"{d.first} vs {d.second}: " + ("shown" if d.shown else "no difference shown") for d in qa.differences()))
+
+# %%
+ours = {label: {arm: comparisons[name].paired().interval(arm) for arm in ex.SENTENCE_ARMS}
+        for name, label in (("sentence-paraphrase", "paraphrase"), ("sentence-qa", "QA (token F1)"))}
+# BERT-base without NSP (Devlin et al., 2019, Table 5): dev MRPC (paraphrase) accuracy and SQuAD 1.1 F1;
+# ALBERT-base (Lan et al., 2019, Table 5): none / NSP / SOP, SQuAD 1.1 F1
+paper = {"BERT: MRPC": {"80/10/10 + NSP": 86.7, "MLM only": 86.5},
+         "BERT: SQuAD 1.1": {"80/10/10 + NSP": 88.5, "MLM only": 87.9},
+         "ALBERT: SQuAD 1.1": {"80/10/10 + NSP": 88.4, "MLM + SOP": 89.3, "MLM only": 88.6}}
+fig = plot_ours_beside_paper(ours, paper, title="Ours: test score, mean and 95% interval (5 seeds)",
+                             ylabel="accuracy / token F1 (%)", paper_title="The papers (dev sets, one run each)",
+                             paper_ylabel="dev accuracy / F1")
+
+# %% [markdown]
+# TODO-PAPERS-PROSE
+
+# %% [markdown]
+# ## Check yourself
+
+# %%
+from helpers.course.quiz import quiz
+
+quiz("sentence_objectives", kind="multiple_choice")
+
+# %% [markdown]
+# ## Summary
+#
+# TODO-SUMMARY
+#
+# **Next:** [6. Self-check](06_self_check.ipynb): the lesson's practice questions.
