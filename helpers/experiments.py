@@ -829,7 +829,7 @@ COMPARISON_SPECS = (
     ComparisonSpec("mask-ner-frozen", MASK_QUESTION + ", feature-based (encoder frozen)", "ner", MASK_ARMS,
                    num_train_examples=128, steps=600, freeze_encoder=True, splits=("test", "test_heldout")),
     ComparisonSpec("sentence-paraphrase", SENTENCE_QUESTION, "paraphrase", SENTENCE_ARMS, num_train_examples=1000,
-                   steps=400, learning_rate=2e-4),
+                   steps=400),
     ComparisonSpec("sentence-qa", SENTENCE_QUESTION, "qa", SENTENCE_ARMS, num_train_examples=1000, steps=500,
                    learning_rate=2e-3),
 )
