@@ -830,7 +830,7 @@ COMPARISON_SPECS = (
                    num_train_examples=128, steps=600, freeze_encoder=True, splits=("test", "test_heldout")),
     ComparisonSpec("sentence-paraphrase", SENTENCE_QUESTION, "paraphrase", SENTENCE_ARMS, num_train_examples=1000,
                    steps=400),
-    ComparisonSpec("sentence-qa", SENTENCE_QUESTION, "qa", SENTENCE_ARMS, num_train_examples=1000, steps=500,
+    ComparisonSpec("sentence-qa", SENTENCE_QUESTION, "qa", SENTENCE_ARMS, num_train_examples=1000, steps=1000,
                    learning_rate=2e-3),
 )
 # Rough seconds per fine-tuning step, relative: only used to start the longest runs first.
