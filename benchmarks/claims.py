@@ -102,7 +102,10 @@ def stored_comparison_rows(claim: str, names: list[str], path=None) -> None:
                                              for a in spec.arms), f"{len(spec.seeds)} seeds, ± standard error; {note}")
         for d in paired.differences():
             add(claim, f"{name}: paired difference", d.verdict(), "95% t interval")
-        add(claim, f"{name}: plateau check", c.plateau().verdict(), "twice the steps, same seeds")
+        low, high = c.plateau().interval
+        add(claim, f"{name}: plateau check, best arm {c.plateau_arm} with {2 * spec.steps} steps",
+            f"{100 * c.plateau().mean:+.1f} points ({100 * low:+.1f} to {100 * high:+.1f}): "
+            + ("near its plateau" if c.at_plateau else "NOT near its plateau"), "same seeds; < 2 points")
 
 
 def claim_2(s: Setup) -> None:

@@ -39,4 +39,4 @@ def test_downstream_rows_read_the_stored_comparisons(claims, tmp_path):
     rows = {what: value for _, what, value, _ in claims.ROWS}
     assert rows["demo: sentiment accuracy, 64 labels, 100 steps (%)"] == "a 84.0 ± 1.4 / b 74.0 ± 1.4"
     assert rows["demo: paired difference"] == "a minus b: +10.0 points (95% interval +10.0 to +10.0): a ahead"
-    assert rows["demo: plateau check"].startswith("a, 200 steps minus 100 steps: +0.2 points")
+    assert rows["demo: plateau check, best arm a with 200 steps"] == "+0.2 points (-0.4 to +0.8): near its plateau"
