@@ -10,10 +10,17 @@ Expensive pre-training arms are not re-run here: they ship as the course's famil
 2. :func:`accuracy_by_position` - 80/10/10 versus always-[MASK]: predicting the original token
    where the model sees a [MASK], a random token, the token itself, or an unselected token.
 3. :func:`sentence_head_breakdown` - what a sentence head learned: NSP, SOP or none, on true next,
-   random (other topic / same topic) and swapped-order pairs.
+   random (other topic / same topic) and swapped-order pairs; :func:`sentence_order_breakdown` - the
+   same heads on consecutive segments with and without the stories' fixed opening and closing
+   sentences; :func:`middle_order_cues` - how much order the middle of a story gives away at all.
 4. :func:`compare_finetuning` - the same fine-tuning recipe on several encoders (or frozen versus
    end to end), over seeds; :func:`learning_curve` - pre-trained versus scratch at 32 / 128 / 512 labels.
 5. :func:`training_flops` / :func:`pretraining_cost` - what pre-training costs next to fine-tuning.
+
+Downstream comparisons are read with paired statistics (:class:`PairedComparison`: the same seeds for
+every arm, mean ± standard error, each pair's difference with a 95% t interval) and are run once by
+``benchmarks/comparisons.py`` (:data:`COMPARISON_SPECS`), whose stored results :func:`load_comparisons`
+reads.
 """
 from __future__ import annotations
 

@@ -222,6 +222,7 @@ for arm, checkpoint in family.items():
                                              sizes=((1, 1), (2, 2)))
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 print(f"{'':16s}" + "".join(f"{kind:>21s}" for kind in ex.PAIR_KINDS))
 for arm, result in heads.items():
     print(f"{arm:16s}" + "".join(f"{result[kind]:21.1%}" for kind in ex.PAIR_KINDS))
@@ -233,6 +234,7 @@ for arm, result in order.items():
 print(f"({order['MLM + SOP'].count('middle')} middle windows, each shown both ways)")
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 cues = ex.middle_order_cues(num_documents=600, sizes=((1, 1), (2, 2)))
 compare_prediction("predict-5c-sentence-heads", "in the middle of a story, SOP head right on "
                    f"{order['MLM + SOP'].accuracy('middle', 'swapped'):.0%} of swapped and "
