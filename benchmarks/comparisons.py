@@ -76,6 +76,8 @@ def run_all(specs, *, workers: int, threads: int, progress=print) -> list[ex.Sto
         plateau_jobs = [(spec, best[spec.name], seed, 2 * spec.steps) for spec in specs for seed in spec.seeds]
         plateau_jobs.sort(key=lambda job: -job[0].steps * ex.TASK_COST.get(job[0].task, 1))
         collect(plateau_jobs, "plateau")
+        pool.close()
+        pool.join()
     stored = []
     for spec in specs:
         task = ex.get_task(spec.task)
