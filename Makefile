@@ -13,7 +13,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FIRST_NOTEBOOK := notebooks/00_start_here.ipynb
 
-.PHONY: lab test test-fast install install-dev browser notebooks flashcards checkpoints checkpoint benchmark claims clean-venv
+.PHONY: lab test test-fast install install-dev browser notebooks flashcards checkpoints checkpoint benchmark claims comparisons paraphrase-limit clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,16 @@ benchmark: install-dev
 
 claims: install-dev
 	$(BIN)/python benchmarks/claims.py
+
+# Every downstream comparison of notebook 5c (5 paired seeds per arm, plateau checks), run once in two
+# 1-thread processes and stored in benchmarks/results/comparisons.json, which notebook 5c, claims.py
+# and the README read. At most 45 minutes on 2 idle cores.
+comparisons: install
+	$(BIN)/python benchmarks/comparisons.py
+
+# How far the course's encoder gets on paraphrase (labels x steps, by kind of pair): notebook 5c.
+paraphrase-limit: install
+	$(BIN)/python benchmarks/paraphrase_limit.py
 
 clean-venv:
 	rm -rf $(VENV)

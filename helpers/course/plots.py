@@ -461,3 +461,44 @@ def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------- notebook 5c
+
+
+def plot_ours_beside_paper(ours: Mapping[str, Mapping[str, tuple[float, float, float]]],
+                           paper: Mapping[str, Mapping[str, float]], *, title: str, ylabel: str,
+                           paper_title: str, paper_ylabel: str):
+    """Two panels: our arms (a dot at the mean, a bar for its 95% interval), grouped by setting, and
+    beside them the paper's figures for the same arms (dots; papers report one run, no interval).
+
+    ``ours``: ``{setting: {arm: (mean, low, high)}}`` as fractions; ``paper``: ``{setting: {arm: value}}``
+    in the paper's own units (usually 0-100). An arm has one colour in both panels. Dots, not bars: the
+    differences are a few points near the top of the scale, where bars from zero would hide them.
+    """
+    _check_nonempty("ours", ours)
+    _check_nonempty("paper", paper)
+    arms = list(dict.fromkeys(arm for data in (ours, paper) for group in data.values() for arm in group))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colour = {arm: colours[i % len(colours)] for i, arm in enumerate(arms)}
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 4.4), gridspec_kw={"width_ratios": [len(ours), len(paper)]})
+    for ax, data, panel_title, label in ((axes[0], ours, title, ylabel), (axes[1], paper, paper_title, paper_ylabel)):
+        for x, group in enumerate(data.values()):
+            for i, arm in enumerate(group):
+                offset = (i - (len(group) - 1) / 2) * 0.18
+                value = group[arm]
+                if isinstance(value, tuple):
+                    mean, low, high = (100 * v for v in value)
+                    ax.errorbar(x + offset, mean, yerr=[[mean - low], [high - mean]], fmt="o", capsize=4,
+                                color=colour[arm])
+                else:
+                    ax.plot(x + offset, value, "o", color=colour[arm])
+        ax.set_xticks(range(len(data)), list(data), fontsize=9)
+        ax.set_xlim(-0.6, len(data) - 0.4)
+        ax.set_title(panel_title, fontsize=10)
+        ax.set_ylabel(label)
+        ax.grid(axis="y", alpha=0.3)
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=colour[arm]) for arm in arms]
+    fig.legend(handles, arms, loc="lower center", ncol=len(arms), fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig

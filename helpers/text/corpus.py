@@ -152,6 +152,13 @@ DIALOGUES = (
     ("why did {a} go to the {scene} ?", "{a} wanted to see the {animal} ."),
     ("is the {scene} far from {town} ?", "no , the {scene} is close to {town} ."),
 )
+# What each sentence of a kind is (``make_storybook(..., with_roles=True)``). Only the two-sentence
+# kinds tie sentences together: a consequence follows its meeting, an answer its question; every other
+# body sentence could stand anywhere between the opening and the closing.
+SENTENCE_ROLES = {"episode": ("meeting", "consequence"), "dialogue": ("question", "answer"),
+                  "activity": ("activity",), "animal": ("animal",), "social": ("social",),
+                  "organisation": ("organisation",), "place": ("place",)}
+FOLLOWS_THE_PREVIOUS = ("consequence", "answer")   # roles bound to the sentence before them
 # Weights of the kinds of body sentence: episodes dominate because they carry sentiment.
 _BODY_KINDS = ("episode", "activity", "animal", "social", "organisation", "place", "dialogue")
 _BODY_WEIGHTS = (38, 18, 8, 8, 14, 8, 6)
@@ -188,13 +195,17 @@ class _Storyteller:
         }
         self.cast, self.topic, self.info = cast, topic, info
         sentences = [self._fill(rng.choice(OPENINGS))]
+        self.roles = ["opening"]
         length = rng.randint(5, 12)
         while len(sentences) < length - 1:
             kind = rng.choices(_BODY_KINDS, _BODY_WEIGHTS)[0]
             if kind in ("episode", "dialogue") and len(sentences) == length - 2:
                 kind = "activity"  # an episode or dialogue takes two sentences; only one is left
-            sentences.extend(getattr(self, "_" + kind)())
+            lines = getattr(self, "_" + kind)()
+            sentences.extend(lines)
+            self.roles.extend(SENTENCE_ROLES[kind][:len(lines)])
         sentences.append(self._fill(rng.choice(CLOSINGS)))
+        self.roles.append("closing")
         return sentences
 
     # -- filling a template with the document's cast and setting
@@ -269,12 +280,15 @@ class _Storyteller:
 
 
 def make_storybook(num_documents: int = DEFAULT_NUM_DOCUMENTS, seed: int = 0, *,
-                   with_topics: bool = False):
+                   with_topics: bool = False, with_roles: bool = False):
     """Generate the storybook corpus: ``num_documents`` documents of 5 to 12 sentences.
 
     Returns a list of documents, each a list of sentence strings. With ``with_topics=True``
-    returns ``(documents, topics)`` where ``topics[i]`` is document i's topic name.
-    The same ``seed`` always gives the same corpus; topics take turns so all are equally common.
+    returns ``(documents, topics)`` where ``topics[i]`` is document i's topic name; with
+    ``with_roles=True`` also (last) ``roles``, where ``roles[i][j]`` says what sentence j of document i
+    is ("opening", "meeting", "consequence", ..., "closing": ``SENTENCE_ROLES``). The text is the
+    same either way. The same ``seed`` always gives the same corpus; topics take turns so all are
+    equally common.
     """
     check_positive_int("num_documents", num_documents, maximum=MAX_NUM_DOCUMENTS)
     check_seed("seed", seed)
@@ -282,8 +296,12 @@ def make_storybook(num_documents: int = DEFAULT_NUM_DOCUMENTS, seed: int = 0, *,
     teller = _Storyteller(rng)
     topics = [world.TOPICS[i % len(world.TOPICS)] for i in range(num_documents)]
     rng.shuffle(topics)
-    documents = [teller.document(topic) for topic in topics]
-    return (documents, topics) if with_topics else documents
+    documents, roles = [], []
+    for topic in topics:
+        documents.append(teller.document(topic))
+        roles.append(teller.roles)
+    extras = ([topics] if with_topics else []) + ([roles] if with_roles else [])
+    return (documents, *extras) if extras else documents
 
 
 def small_storybook(seed: int = 0) -> list[list[str]]:

@@ -26,6 +26,7 @@ from typing import Any, Callable, Union
 from helpers.errors import (check_choice, check_device, check_flag, check_integer, check_learning_rate,
                             check_number, check_seed, check_text)
 from helpers.modeling.bert import BertConfig
+from helpers.objectives.sop import STARTS as SOP_STARTS
 from helpers.text.corpus import MAX_NUM_DOCUMENTS
 from helpers.training.precision import PRECISIONS
 
@@ -145,6 +146,9 @@ class PretrainConfig:
     random_prob: float = setting(0.1, "... share replaced by a random token (the rest stay)", minimum=0, maximum=1)
     sentence_objective: str = setting("nsp", "nsp (BERT), sop (ALBERT's sentence order) or none (MLM only)",
                                       choices=SENTENCE_OBJECTIVES)
+    sop_start: str = setting("document", "with sentence objective sop: document (chunks packed from each "
+                             "document's start, ALBERT's way) or random (one chunk per document, from a random "
+                             "sentence)", choices=SOP_STARTS)
     # the optimisation
     steps: int = setting(300, "optimizer steps (with --resume: the new total)", minimum=1, maximum=MAX_STEPS)
     batch_size: int = setting(32, "pairs per step (per rank under torchrun)", minimum=1, maximum=MAX_BATCH_SIZE)
@@ -177,6 +181,10 @@ class PretrainConfig:
         if not self.mlm and self.sentence_objective == "none":
             raise ValueError(f"{label('mlm')}=False with {label('sentence_objective')}='none' is not allowed: at "
                              "least one objective must be on.")
+        if self.sop_start != "document" and self.sentence_objective != "sop":
+            raise ValueError(f"{label('sop_start')}={self.sop_start} is not allowed with "
+                             f"{label('sentence_objective')}={self.sentence_objective}: it says where sentence-order "
+                             "pairs are cut, and this run makes none.")
 
     @classmethod
     def with_changes(cls, base: "PretrainConfig", changes: dict[str, Any], label: Label = same_name

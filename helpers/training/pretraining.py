@@ -78,14 +78,16 @@ def build_tokenizer(documents: list[list[str]], vocab_size: int, min_freq: int =
 
 
 def cut_pairs(documents, tokenizer, *, max_length: int, seed: int, short_seq_prob: float = 0.0,
-              sentence_objective: str = "nsp", token_cache: dict | None = None) -> dict[str, torch.Tensor]:
+              sentence_objective: str = "nsp", sop_start: str = "document",
+              token_cache: dict | None = None) -> dict[str, torch.Tensor]:
     """Segment pairs of the documents as padded LongTensors, one row per pair. The pair label is
     under ``sentence_label``: NSP's ``next_sentence_label``, or SOP's ``sentence_order_label``.
     With no sentence objective the pairs are NSP's and their labels go unused. ``token_cache``
     keeps the sentences' token ids from one call to the next (same tokenizer only)."""
     if sentence_objective == "sop":
         pairs = make_sop_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
-                               short_seq_prob=short_seq_prob, progress=False, token_cache=token_cache)
+                               short_seq_prob=short_seq_prob, start=sop_start, progress=False,
+                               token_cache=token_cache)
         batch = collate(pairs, label_key="sentence_order_label")
         batch["sentence_label"] = batch.pop("sentence_order_label")
     else:
@@ -127,6 +129,7 @@ class PairStream:
         c = self.config
         self.data = cut_pairs(self.documents, self.tokenizer, max_length=c.max_length, seed=c.seed + self.epoch,
                               short_seq_prob=c.short_seq_prob, sentence_objective=c.sentence_objective,
+                              sop_start=c.sop_start,
                               token_cache=self.token_cache)
         self.num_pairs = self.data["input_ids"].shape[0]
         self.order, self.cursor = torch.randperm(self.num_pairs, generator=self.generator), 0
@@ -164,14 +167,15 @@ class HeldOutSet:
 
 
 def make_held_out_set(documents, tokenizer, *, max_length: int = 64, size: int = 256, seed: int = 0,
-                      sentence_objective: str = "nsp") -> HeldOutSet:
+                      sentence_objective: str = "nsp", sop_start: str = "document") -> HeldOutSet:
     """Pairs from ``documents`` (keep them apart from the training text), masked with a fixed seed.
 
     The masking is always the standard 80/10/10 mix, even when the model was trained another way,
     so the per-operation accuracies exist for every model and can be compared.
     """
     check_choice("sentence_objective", sentence_objective, SENTENCE_OBJECTIVES)
-    data = cut_pairs(documents, tokenizer, max_length=max_length, seed=seed, sentence_objective=sentence_objective)
+    data = cut_pairs(documents, tokenizer, max_length=max_length, seed=seed, sentence_objective=sentence_objective,
+                     sop_start=sop_start)
     data = _take(data, torch.arange(min(size, data["input_ids"].shape[0])), torch.device("cpu"))
     generator = torch.Generator().manual_seed(EVAL_MASKING_SEED + seed)
     masked = mask_batch(data, tokenizer, generator=generator)  # always 80/10/10

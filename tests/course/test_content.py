@@ -4,6 +4,8 @@ import textwrap
 
 import pytest
 
+from helpers.paths import REPOSITORY_DIR
+
 from helpers.course.content import (HEAD_CHOICES, ContentError, MultipleChoiceQuestion, PredictionQuestion,
                                     SelfCheckQuestion, load_deck, load_quiz, load_quiz_bank, normalise_notebook,
                                     notebook_sort_key, to_html)
@@ -178,13 +180,19 @@ def test_question_with_more_choices_than_letters_is_refused_at_load(tmp_path):
 
 def test_prediction_questions_have_choices_and_no_answer():
     predictions = load_quiz(kind="prediction")
-    assert {"predict-copy-collapse", "predict-mask-mix-positions", "predict-mask-mix-downstream",
-            "predict-live-pretraining", "predict-sentence-objectives-swapped",
-            "predict-sentence-objectives-downstream", "predict-pretrained-vs-scratch",
-            "predict-frozen-vs-end-to-end"} <= {q.id for q in predictions}
+    assert {"predict-copy-collapse", "predict-mask-mix-positions", "predict-first-curve",
+            "predict-live-pretraining", "predict-5c-sentence-heads", "predict-5c-paraphrase",
+            "predict-pretrained-vs-scratch", "predict-frozen-vs-end-to-end"} <= {q.id for q in predictions}
     for q in predictions:
         assert isinstance(q, PredictionQuestion) and len(q.choices) >= 2
         assert not hasattr(q, "correct_indices")  # nothing to mark right: the run decides
+
+
+def test_every_prediction_is_asked_by_a_notebook():
+    """A prediction no notebook asks is dead text (the sample kept for the tests is the one exception)."""
+    sources = "".join(p.read_text(encoding="utf-8") for p in (REPOSITORY_DIR / "notebooks" / "src").glob("*.py"))
+    unused = [q.id for q in load_quiz(kind="prediction") if f'"{q.id}"' not in sources]
+    assert unused == ["predict-live-pretraining"]
 
 
 def test_notebook_ids_with_a_letter_are_normalised_and_ordered():

@@ -52,3 +52,19 @@ def test_plots_load_no_training_stack():
                          env={**os.environ, "PYTHONPATH": str(REPOSITORY_DIR)}).stdout
     loaded = eval(out)  # a printed list of module names
     assert loaded == ["helpers.course", "helpers.course.plots", "helpers.course.progress_plot", "helpers.errors"], loaded
+
+
+def test_plot_ours_beside_paper_gives_each_arm_one_colour():
+    import matplotlib.pyplot as plt
+
+    from helpers.course.plots import plot_ours_beside_paper
+
+    fig = plot_ours_beside_paper({"task": {"a": (0.9, 0.88, 0.92), "b": (0.8, 0.79, 0.81)}},
+                                 {"paper task": {"b": 84.0, "a": 84.5}}, title="ours", ylabel="score (%)",
+                                 paper_title="paper", paper_ylabel="dev score")
+    ours, paper = fig.axes
+    colour_of = lambda ax: {round(line.get_ydata()[0], 1): line.get_color() for line in ax.get_lines()  # noqa: E731
+                            if len(line.get_ydata()) == 1}
+    assert colour_of(ours)[90.0] == colour_of(paper)[84.5] and colour_of(ours)[80.0] == colour_of(paper)[84.0]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b"]
+    plt.close(fig)

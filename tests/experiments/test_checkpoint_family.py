@@ -66,7 +66,8 @@ def test_each_checkpoint_meets_its_numbers_on_fresh_held_out_text(arm, family):
     meta = checkpoint.metadata
     documents = make_storybook(400, seed=meta["settings"]["seed"] + HELD_OUT_SEED_OFFSET + 1)
     held_out = make_held_out_set(documents, checkpoint.tokenizer, max_length=64, size=512, seed=7,
-                                 sentence_objective=meta["sentence_objective"])
+                                 sentence_objective=meta["sentence_objective"],
+                                 sop_start=meta["settings"].get("sop_start", "document"))
     metrics = evaluate_pretraining(checkpoint.model, held_out)
     assert metrics["num_selected"] > 500
     for key, target in ARMS[arm][3].items():
@@ -107,3 +108,16 @@ def test_sentence_heads_learn_topic_or_order(family):
     assert nsp["swapped order"] < 0.75, nsp
     assert sop["swapped order"] > 0.9 and sop["swapped order"] > nsp["swapped order"] + 0.2, (sop, nsp)
     assert sop["random, other topic"] < nsp["random, other topic"] - 0.4, (sop, nsp)
+
+
+def test_the_sop_head_reads_the_story_frame_not_the_middle(family):
+    """Notebook 5c's claim: the SOP head is right on nearly every pair that holds a story's fixed opening
+    or closing sentence, and little better than a coin flip in the middle of a story, far below what the
+    middle's text allows (a perfect reader of its two-sentence units)."""
+    sop = family["MLM + SOP"]
+    sizes = ((1, 1), (2, 2))
+    order = ex.sentence_order_breakdown(sop.model, sop.tokenizer, num_documents=150, sizes=sizes)
+    assert order.balanced("opening") > 0.95 and order.balanced("closing") > 0.95, order
+    assert order.balanced("middle") < 0.7, order.balanced("middle")
+    best = ex.middle_order_cues(num_documents=150, sizes=sizes)["all"]["best"]
+    assert order.balanced("middle") < best - 0.1, (order.balanced("middle"), best)

@@ -138,3 +138,66 @@ def test_pretraining_cost_reads_the_checkpoint(tmp_path):
     assert fine["positions"] == 10 * 8 * 32
     assert cost["ratio_flops"] == pytest.approx(pre["flops"] / fine["flops"])
     assert cost["ratio_seconds"] == pytest.approx(pre["seconds"] / 0.5)
+
+
+def test_sentence_order_breakdown_sorts_every_window_by_region(tiny_model, story_tokenizer):
+    from helpers.text.corpus import make_storybook
+
+    result = ex.sentence_order_breakdown(tiny_model, story_tokenizer, num_documents=30, seed=77)
+    documents = make_storybook(30, seed=77)
+    for k, m in ex.SEGMENT_SIZES:   # every window of k + m consecutive sentences, each region counted once
+        windows = sum(max(0, len(d) - k - m + 1) for d in documents)
+        assert sum(result.count(region, (k, m)) for region in ex.STORY_REGIONS) == windows
+        middle = sum(max(0, len(d) - 2 - k - m + 1) for d in documents)   # neither first nor last sentence
+        assert result.count("middle", (k, m)) == middle
+    for region in ex.STORY_REGIONS:
+        if result.count(region):
+            # an untrained head answers (almost) the same whatever the order: the two accuracies add to ~1
+            assert 0 <= result.accuracy(region, "swapped") <= 1
+            assert result.balanced(region) == pytest.approx(
+                (result.accuracy(region, "in order") + result.accuracy(region, "swapped")) / 2)
+    with pytest.raises(ValueError, match="is not allowed"):
+        result.accuracy("beginning", "swapped")
+
+
+def test_sentence_order_breakdown_labels(story_tokenizer):
+    """A stand-in head that always answers 0 ("as written") is right on every in-order pair and wrong on
+    every swapped one; one that always answers 1, the reverse."""
+    import torch
+
+    class Constant(torch.nn.Module):
+        def __init__(self, answer: int):
+            super().__init__()
+            self.answer = answer
+
+        def forward(self, input_ids, token_type_ids, attention_mask):
+            logits = torch.zeros(input_ids.shape[0], 2)
+            logits[:, self.answer] = 1.0
+            return SimpleNamespace(seq_relationship_logits=logits)
+
+    for answer in (0, 1):
+        result = ex.sentence_order_breakdown(Constant(answer), story_tokenizer, num_documents=10, seed=3)
+        for region in ex.STORY_REGIONS:
+            if result.count(region):
+                assert result.accuracy(region, "in order") == (1.0 if answer == 0 else 0.0)
+                assert result.accuracy(region, "swapped") == (1.0 if answer == 1 else 0.0)
+                assert result.balanced(region) == 0.5
+
+
+def test_count_order_cues_on_hand_made_stories():
+    tied = ["opening", "meeting", "consequence", "animal", "closing"]
+    loose = ["opening", "animal", "social", "place", "closing"]
+    # windows of one and one sentence in the middle: (1, 2) cut inside the episode, (2, 3) starts with its
+    # consequence; the loose story has nothing that fixes an order
+    assert ex.count_order_cues([tied], sizes=((1, 1),))[(1, 1)] == {"windows": 2, "share": 1.0, "best": 1.0}
+    assert ex.count_order_cues([loose], sizes=((1, 1),))["all"] == {"windows": 2, "share": 0.0, "best": 0.5}
+    # a second segment that ends with a question whose answer lies outside the window gives it away too
+    asked = ["opening", "animal", "question", "answer", "closing"]
+    cues = ex.count_order_cues([asked], sizes=((1, 1),))[(1, 1)]
+    assert cues["windows"] == 2 and cues["share"] == 1.0   # (1, 2): ends mid-dialogue; (2, 3): cut inside it
+
+
+def test_middle_order_cues_reads_the_storybook():
+    result = ex.middle_order_cues(num_documents=200, seed=3)
+    assert set(result) == set(ex.SEGMENT_SIZES) | {"all"}
+    assert 0.3 < result["all"]["share"] < 0.9 and result["all"]["best"] == 0.5 + result["all"]["share"] / 2
