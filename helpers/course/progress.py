@@ -10,7 +10,7 @@ The file is small and human-readable::
                              "first_try_correct": false, "correct": true, "answer": "B", ...}},
      "cards":   {"nsp": {"box": 2, "reviews": 3, "knew": 2, "updated": ...}},
      "practice_rounds": 4,
-     "exercises": {"mlm-corrupt": {"attempts": 3, "passed": true, "first_pass_attempt": 3, ...}}}
+     "exercises": {"mlm-corrupt": {"attempts": 3, "passed": true, "first_pass_attempt": 3, "hints": 1, ...}}}
 
 Four promises, because learners keep several notebooks open and laptops crash:
 
@@ -120,6 +120,8 @@ def _exercise_problem(entry: object) -> str | None:
               ("passed", lambda v: isinstance(v, bool), "true or false", True),
               ("last_passed", lambda v: isinstance(v, bool), "true or false", False),
               ("first_pass_attempt", lambda v: v is None or _is_int(v, 1), "a whole number >= 1 or null", False),
+              ("hints", lambda v: _is_int(v, 0), "a whole number >= 0", False),
+              ("reveals", lambda v: _is_int(v, 0), "a whole number >= 0", False),
               ("updated", _is_time, "a time stamp", False)]
     return _field_problem(entry, checks)
 
@@ -396,6 +398,27 @@ def record_exercise(exercise_id: str, passed: bool, *, notebook: int,
             entry["first_pass_attempt"] = entry["attempts"]
         entry.update(notebook=notebook, passed=entry["passed"] or bool(passed), last_passed=bool(passed),
                      updated=_now())
+
+    return store.update(change)["exercises"][exercise_id]
+
+
+def record_exercise_help(exercise_id: str, kind: str, *, notebook, store: ProgressStore | None = None) -> dict:
+    """Count one hint shown (``kind="hint"``) or one solution revealed (``"solution"``); return the entry.
+
+    The counts are kept beside the attempts as ``hints`` and ``reveals`` (absent until the first one).
+    """
+    if kind not in ("hint", "solution"):
+        raise ValueError(f"kind={kind!r} is not allowed: it must be 'hint' or 'solution'.")
+    key = "hints" if kind == "hint" else "reveals"
+    store = store or ProgressStore()
+
+    def change(data: dict) -> None:
+        if not isinstance(data.get("exercises"), dict):
+            data["exercises"] = {}
+        entry = data["exercises"].setdefault(exercise_id, {"attempts": 0, "passed": False,
+                                                           "first_pass_attempt": None})
+        entry[key] = entry.get(key, 0) + 1
+        entry.update(notebook=notebook, updated=_now())
 
     return store.update(change)["exercises"][exercise_id]
 
