@@ -4,7 +4,6 @@ one fails on the property that names its mistake, with a message that says what 
 The implementations live in ``exercise_implementations.py``.
 """
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -51,14 +50,12 @@ def test_correct_implementations_pass(exercise_id, functions):
 
 
 @pytest.mark.parametrize("exercise_id", list(ex.ALL_EXERCISES))
-def test_reference_solution_passes_every_check_quickly(exercise_id):
+def test_reference_solution_passes_every_check(exercise_id):
+    """(How long each check takes: benchmarks/bench_exercises.py.)"""
     exercise = ex.ALL_EXERCISES[exercise_id]
-    start = time.perf_counter()
     result = ex.run_check(exercise_id, *[getattr(S, name) for name in exercise.solutions])
-    seconds = time.perf_counter() - start
-    assert result.passed, failing(result)
+    assert result.passed and not result.stopped, failing(result)
     assert len(result.findings) >= 5
-    assert seconds < ex.TIME_LIMIT_SECONDS / 2, f"{exercise_id} took {seconds:.2f} s"  # far from the time limit
 
 
 @pytest.mark.parametrize("exercise_id", list(ex.ALL_EXERCISES))

@@ -198,7 +198,7 @@ def test_old_names_still_import_from_the_package():
 def test_a_function_that_never_returns_is_stopped_with_one_line(runaway):
     start = time.perf_counter()
     result = ex.run_check("mlm-choose-positions", runaway, seconds=0.5)
-    assert time.perf_counter() - start < 3
+    assert time.perf_counter() - start < 5  # stopped, not waited out (the loop would run forever)
     assert not result.passed and not result.not_yet
     assert result.stopped.startswith("choose_positions had not returned after 0.5 s, so the check stopped it")
     assert "Stopped" in result.headline() and "Traceback" not in result.text()
