@@ -139,3 +139,31 @@ def test_payoff_end_to_end_with_the_stored_curves():
     assert run.final[payoff.YOURS] > 0.30 > 2 * run.frequency_baseline
     assert abs(run.final[payoff.YOURS] - run.final[payoff.COURSE]) < 0.05  # a correct masking trains like the course's
     print(f"payoff: {run.final[payoff.YOURS]:.1%} after {run.steps[-1]} steps, {seconds:.0f} s (1 thread)")
+
+
+def test_an_interrupted_curve_ends_where_it_stopped():
+    run = payoff.PayoffRun(used_yours=True, message="", steps=[0, 10, 20], accuracy={"a": [0.1, 0.2, float("nan")]},
+                           loss={"a": [5.0, 4.0, float("nan")]}, frequency_baseline=0.08, seconds=1.0, interrupted=True)
+    assert run.final == {"a": 0.2}
+    assert run.curves_for_plot()["word frequencies alone (always the commonest word)"] == [0.08] * 3
+
+
+def test_a_masking_that_passes_the_checks_but_breaks_in_training_is_one_line_and_replaced():
+    def choose_positions(special_tokens_mask, *, mlm_probability=0.15, generator=None):
+        if special_tokens_mask.shape[0] < 100:  # the checks use 200 rows; training batches are smaller
+            raise RuntimeError("only big batches")
+        return S.choose_positions(special_tokens_mask, mlm_probability=mlm_probability, generator=generator)
+
+    run = payoff.pretrain_with_your_masking(choose_positions, S.corrupt, progress=False, **TINY)
+    assert not run.used_yours and list(run.accuracy)[0] == payoff.STAND_IN
+    assert run.message.startswith("Your masking stopped training: choose_positions raised RuntimeError: only big "
+                                  "batches (in choose_positions, line")
+    assert run.message.endswith("on a pre-training batch. This run uses the reference solution.")
+
+
+def test_a_selection_that_includes_padding_stops_training_at_once():
+    """What the notebook says of this mistake: no curve at all, the model refuses the first batch."""
+    assert not payoff.run_check("mlm-choose-positions", payoff.choose_with_specials).passed
+    settings = dataclasses.replace(payoff.PAYOFF_SETTINGS, **TINY)
+    with pytest.raises(ValueError, match="labels asks for a prediction at a padding position"):
+        payoff.pretrain(settings, mask_fn=payoff.as_mask_fn(payoff.choose_with_specials, S.corrupt), progress=False)

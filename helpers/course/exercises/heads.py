@@ -68,7 +68,8 @@ def logits_problem(logits: torch.Tensor, vectors: torch.Tensor, classifier, wher
     what = next((name for name, value in known.items() if close(logits, value, tol=1e-4)), None)
     if what:
         return f"your logits are {what}"
-    return f"your logits differ from the classifier applied to {where} by up to {float((logits - want).abs().max()):.3g}"
+    gap = float((logits - want).abs().max())
+    return f"your logits differ from the classifier applied to {where} by up to {gap:.3g}"
 
 
 def gradient_problem(head, hidden, classifier, labels) -> str | None:
@@ -81,7 +82,9 @@ def gradient_problem(head, hidden, classifier, labels) -> str | None:
     weight, vectors = torch.autograd.grad(loss, [classifier.weight, hidden], allow_unused=True)
     missing = [name for name, g in (("the classifier's weights", weight), ("the encoder's output", vectors))
                if g is None or float(g.abs().sum()) == 0]
-    return f"no gradient reaches {' or '.join(missing)} (a .detach() or torch.no_grad() on the way?)" if missing else None
+    if missing:
+        return f"no gradient reaches {' or '.join(missing)} (a .detach() or torch.no_grad() on the way?)"
+    return None
 
 
 def check_sequence_head(sequence_head) -> Iterator[Finding]:
@@ -99,8 +102,11 @@ def check_sequence_head(sequence_head) -> Iterator[Finding]:
     with torch.no_grad():
         moved_others = not close(sequence_head(others, classifier, labels.clone())[0], logits.detach())
         moved_first = not close(sequence_head(first, classifier, labels.clone())[0], logits.detach())
-    problems = ([f"changing only the vectors at positions 1 to {SEQ - 1} changed your logits"] if moved_others else []) + \
-        (["changing the vector at position 0 ([CLS]) did not change your logits"] if not moved_first else [])
+    problems = []
+    if moved_others:
+        problems.append(f"changing only the vectors at positions 1 to {SEQ - 1} changed your logits")
+    if not moved_first:
+        problems.append("changing the vector at position 0 ([CLS]) did not change your logits")
     yield finding("the logits are read from the [CLS] vector (position 0) only", "; ".join(problems) or None,
                   hint="Position 0 of every row is [CLS]: last_hidden_state[:, 0] is the (batch, hidden) matrix "
                        "of those vectors.")

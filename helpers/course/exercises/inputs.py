@@ -93,7 +93,8 @@ def int_list(value, what: str) -> tuple[list[int] | None, str | None]:
         return None, problem
     if isinstance(value, torch.Tensor):
         if value.dim() != 1 or value.is_floating_point() or value.dtype == torch.bool:
-            return None, f"{what} is a tensor of shape {tuple(value.shape)} and dtype {value.dtype}, not a 1-D LongTensor"
+            return None, (f"{what} is a tensor of shape {tuple(value.shape)} and dtype {value.dtype}, not a 1-D "
+                          f"LongTensor")
         value = value.tolist()
     if not isinstance(value, (list, tuple)):
         return None, f"{what} is a {type(value).__name__}, not a list of ints"

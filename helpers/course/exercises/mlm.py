@@ -198,8 +198,10 @@ def check_corrupt(corrupt) -> Iterator[Finding]:
                   None if all(abs(s - t) <= 0.025 for s, t in zip(shares, (0.8, 0.1, 0.1))) else
                   f"{percent(masked, n_sel)} [MASK], {percent(n_sel - masked - kept, n_sel)} random token, "
                   f"{percent(kept, n_sel)} unchanged (of {n_sel} selected)",
-                  hint="One uniform draw per position decides: below 0.8 [MASK], from 0.8 to 0.9 random, the rest kept.")
-    yield finding(f"random replacements are drawn from the whole vocabulary (ids 0 to vocab_size - 1 = {VOCAB_SIZE - 1})",
+                  hint="One uniform draw per position decides: below 0.8 [MASK], from 0.8 to 0.9 random, the rest "
+                       "kept.")
+    yield finding(f"random replacements are drawn from the whole vocabulary (ids 0 to vocab_size - 1 = "
+                  f"{VOCAB_SIZE - 1})",
                   _random_range(before, after), hint="torch.randint(vocab_size, shape, generator=generator) draws "
                                                      "ids over the whole vocabulary.")
     yield from _independence(original, corrupted, selected)

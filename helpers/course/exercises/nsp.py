@@ -89,7 +89,8 @@ def check_nsp_example(nsp_example) -> Iterator[Finding]:
                   hint=HINT_LABEL)
     changed = len(NSP_CASES) - unchanged
     yield finding("tokens_a and tokens_b are left unchanged (build a new list)",
-                  None if not changed else f"your function changed its input lists in {changed} of {len(NSP_CASES)} calls",
+                  None if not changed else
+                  f"your function changed its input lists in {changed} of {len(NSP_CASES)} calls",
                   hint="Build a new list with + (or list(...)); insert and append change the caller's list.")
 
 

@@ -21,10 +21,10 @@ from typing import Callable
 
 import torch
 
-from helpers.constants import IGNORE_INDEX
+from helpers.constants import IGNORE_INDEX, PAD_ID
 from helpers.course import solutions
 from helpers.course.exercises.inputs import tensor_problem
-from helpers.course.exercises.runner import run_check
+from helpers.course.exercises.runner import learner_location, run_check
 from helpers.errors import show
 from helpers.training.pretraining import PretrainConfig, pretrain
 
@@ -46,28 +46,33 @@ STAND_IN = "the reference solution (yours once it passes)"
 # ---------------------------------------------------------------- the learner's functions as a mask_fn
 
 
+class MaskingError(ValueError):
+    """The learner's masking returned something training cannot use, or raised, on a real batch."""
+
+
 def _check_selection(selected, input_ids) -> torch.Tensor:
     problem = tensor_problem(selected, "the selection from choose_positions", input_ids.shape, kind="bool")
     if problem:
-        raise ValueError(f"{problem}, which is not allowed: it must be a bool tensor shaped like input_ids.")
+        raise MaskingError(f"{problem}, which is not allowed: it must be a bool tensor shaped like input_ids.")
     return selected.bool()
 
 
 def _check_output(out, input_ids, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(out, (tuple, list)) or len(out) != 2:
-        raise ValueError(f"corrupt returned {show(out)}, which is not allowed: it must return "
+        raise MaskingError(f"corrupt returned {show(out)}, which is not allowed: it must return "
                          f"(corrupted_input_ids, labels).")
     corrupted, labels = out
     for what, value in (("corrupted_input_ids", corrupted), ("labels", labels)):
         problem = tensor_problem(value, what, input_ids.shape, kind="long")
         if problem:
-            raise ValueError(f"{problem}, which is not allowed: corrupt must return LongTensors shaped like input_ids.")
+            raise MaskingError(f"{problem}, which is not allowed: corrupt must return LongTensors shaped like "
+                               f"input_ids.")
     if corrupted.numel() and (int(corrupted.min()) < 0 or int(corrupted.max()) >= vocab_size):
-        raise ValueError(f"corrupted_input_ids holds ids outside [0, {vocab_size}), which is not allowed: the model "
+        raise MaskingError(f"corrupted_input_ids holds ids outside [0, {vocab_size}), which is not allowed: the model "
                          f"has no embedding for them.")
     bad = (labels != IGNORE_INDEX) & ((labels < 0) | (labels >= vocab_size))
     if bool(bad.any()):
-        raise ValueError(f"labels contains {int(labels[bad][0])}, which is not allowed: a label is a token id in "
+        raise MaskingError(f"labels contains {int(labels[bad][0])}, which is not allowed: a label is a token id in "
                          f"[0, {vocab_size}) or {IGNORE_INDEX} (not predicted).")
     return corrupted, labels
 
@@ -83,10 +88,20 @@ def as_mask_fn(choose_positions: Callable, corrupt: Callable, *, mlm_probability
         if not callable(fn):
             raise ValueError(f"{name}={show(fn)} is not allowed: it must be your function.")
 
+    def learner(fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as err:  # one line naming the learner's line, instead of a traceback through training
+            first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+            name = getattr(fn, "__name__", "your function")
+            raise MaskingError(f"{name} raised {type(err).__name__}{': ' + first if first else ''}"
+                               f"{learner_location(err)} on a pre-training batch") from None
+
     def mask_fn(input_ids, special_tokens_mask, *, vocab_size, mask_token_id, generator):
-        selected = _check_selection(choose_positions(special_tokens_mask, mlm_probability=mlm_probability,
-                                                     generator=generator), input_ids)
-        out = corrupt(input_ids, selected, vocab_size=vocab_size, mask_token_id=mask_token_id, generator=generator)
+        selected = _check_selection(learner(choose_positions, special_tokens_mask, mlm_probability=mlm_probability,
+                                            generator=generator), input_ids)
+        out = learner(corrupt, input_ids, selected, vocab_size=vocab_size, mask_token_id=mask_token_id,
+                      generator=generator)
         return _check_output(out, input_ids, vocab_size)
 
     return mask_fn
@@ -95,10 +110,11 @@ def as_mask_fn(choose_positions: Callable, corrupt: Callable, *, mlm_probability
 # ---------------------------------------------------------------- maskings with one mistake each
 
 
-def _labels_everywhere(input_ids, selected, *, vocab_size, mask_token_id, generator=None):
-    corrupted, _ = solutions.corrupt(input_ids, selected, vocab_size=vocab_size, mask_token_id=mask_token_id,
-                                     generator=generator)
-    return corrupted, input_ids.clone()  # -100 forgotten: every position, [PAD] included, is a target
+def _labels_on_every_token(input_ids, selected, *, vocab_size, mask_token_id, generator=None):
+    corrupted, labels = solutions.corrupt(input_ids, selected, vocab_size=vocab_size, mask_token_id=mask_token_id,
+                                          generator=generator)
+    # -100 only at padding (the model refuses targets there): every other token is a target, seen or not
+    return corrupted, torch.where(input_ids != PAD_ID, input_ids, IGNORE_INDEX)
 
 
 def _labels_corrupted(input_ids, selected, *, vocab_size, mask_token_id, generator=None):
@@ -115,15 +131,22 @@ def _decided_per_sequence(input_ids, selected, *, vocab_size, mask_token_id, gen
     return corrupted, torch.where(selected, input_ids, IGNORE_INDEX)
 
 
-def _choose_with_specials(special_tokens_mask, *, mlm_probability=0.15, generator=None):
-    return torch.rand(special_tokens_mask.shape, generator=generator) < mlm_probability  # [CLS]/[SEP]/[PAD] too
+def _not_corrupted(input_ids, selected, *, vocab_size, mask_token_id, generator=None):
+    _, labels = solutions.corrupt(input_ids, selected, vocab_size=vocab_size, mask_token_id=mask_token_id,
+                                  generator=generator)
+    return input_ids.clone(), labels  # the corrupted copy is made, then the original returned
+
+
+def choose_with_specials(special_tokens_mask, *, mlm_probability=0.15, generator=None):
+    """Selects [CLS], [SEP] and [PAD] too: training stops at the first batch (no target at padding)."""
+    return torch.rand(special_tokens_mask.shape, generator=generator) < mlm_probability
 
 
 BROKEN_MASKINGS: dict[str, tuple[Callable, Callable]] = {
-    "labels at every position (-100 forgotten)": (solutions.choose_positions, _labels_everywhere),
+    "labels on every token, not only the selected ones": (solutions.choose_positions, _labels_on_every_token),
     "labels are the corrupted tokens": (solutions.choose_positions, _labels_corrupted),
     "80/10/10 decided once per sequence": (solutions.choose_positions, _decided_per_sequence),
-    "[CLS], [SEP] and [PAD] can be selected": (_choose_with_specials, solutions.corrupt),
+    "inputs left uncorrupted": (solutions.choose_positions, _not_corrupted),
 }
 
 
@@ -137,14 +160,21 @@ class PayoffRun:
     message: str
     steps: list[int]                     # evaluation steps
     accuracy: dict[str, list[float]]     # held-out MLM accuracy per evaluation, one curve per masking
-    loss: dict[str, list[float]]         # held-out MLM loss, same layout
+    loss: dict[str, list[float]]         # held-out MLM loss, same layout (NaN after an interrupt)
     frequency_baseline: float            # the best held-out accuracy from word frequencies alone
     seconds: float                       # the live run
     stored: str = ""                     # where the stored curves come from ("" if none matched)
+    interrupted: bool = False            # Ctrl-C stopped the live run early
 
     @property
     def final(self) -> dict[str, float]:
-        return {name: curve[-1] for name, curve in self.accuracy.items()}
+        """Each curve's last measured accuracy."""
+        return {name: next(v for v in reversed(curve) if v == v) for name, curve in self.accuracy.items()}
+
+    def curves_for_plot(self) -> dict[str, list[float]]:
+        """The accuracy curves and, as a flat line, what word frequencies alone reach."""
+        return {**self.accuracy, "word frequencies alone (always the commonest word)":
+                [self.frequency_baseline] * len(self.steps)}
 
 
 def frequency_baseline(result) -> float:
@@ -175,9 +205,13 @@ def _learner_or_reference(choose_positions, corrupt) -> tuple[bool, Callable, st
         f"place. Solve them, run their checks, then run this cell again to train with your own code.")
 
 
+def _padded(values: list[float], length: int) -> list[float]:
+    return list(values) + [float("nan")] * (length - len(values))
+
+
 def pretrain_with_your_masking(choose_positions: Callable, corrupt: Callable, *, progress: bool = True,
                                compare_live: bool = False, **overrides) -> PayoffRun:
-    """Pre-train a small BERT (MLM only) with YOUR masking; set it beside the course's and a broken one.
+    """Pre-train a small BERT (MLM only) with YOUR masking; set it beside the course's and broken ones.
 
     Your functions are used when they pass the checks of exercises 1 and 2; until then the run uses
     the reference solutions and says so (so the cell always shows a curve). The other curves are
@@ -189,19 +223,26 @@ def pretrain_with_your_masking(choose_positions: Callable, corrupt: Callable, *,
     settings = dataclasses.replace(PAYOFF_SETTINGS, **overrides)
     stored = None if compare_live else stored_curves(settings)
     start = time.perf_counter()
-    result = pretrain(settings, mask_fn=mask_fn, progress=progress)
+    try:
+        result = pretrain(settings, mask_fn=mask_fn, progress=progress)
+    except MaskingError as err:  # passed the checks, yet broke on a real batch: say so, train the reference
+        used_yours, message = False, f"Your masking stopped training: {err}. This run uses the reference solution."
+        result = pretrain(settings, mask_fn=as_mask_fn(solutions.choose_positions, solutions.corrupt),
+                          progress=progress)
     seconds = time.perf_counter() - start
-    name = YOURS if used_yours else STAND_IN
-    runs = {name: result.history["eval"]}
-    if stored is None:
+    runs = {YOURS if used_yours else STAND_IN: result.history["eval"]}
+    if result.interrupted:
+        message += f" Training was interrupted at step {result.steps}: the curve stops there."
+    elif stored is None:
         runs[COURSE] = pretrain(settings, progress=progress).history["eval"]
-    else:
-        runs.update({k: v for k, v in stored["runs"].items()})
-    return PayoffRun(used_yours=used_yours, message=message, steps=list(runs[name]["step"]),
-                     accuracy={k: list(v["mlm_accuracy"]) for k, v in runs.items()},
-                     loss={k: list(v["mlm_loss"]) for k, v in runs.items()},
+    if stored is not None:
+        runs.update(stored["runs"])
+    steps = list(range(0, settings.steps, settings.eval_every)) + [settings.steps]
+    return PayoffRun(used_yours=used_yours, message=message, steps=steps,
+                     accuracy={k: _padded(v["mlm_accuracy"], len(steps)) for k, v in runs.items()},
+                     loss={k: _padded(v["mlm_loss"], len(steps)) for k, v in runs.items()},
                      frequency_baseline=frequency_baseline(result), seconds=seconds,
-                     stored=stored["measured"]["summary"] if stored else "")
+                     stored=stored["measured"]["summary"] if stored else "", interrupted=result.interrupted)
 
 
 # ---------------------------------------------------------------- measuring the stored curves
