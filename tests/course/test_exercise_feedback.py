@@ -269,3 +269,21 @@ def test_time_limit_arguments_are_checked():
     with pytest.raises(ValueError, match="method='fork' is not allowed"):
         with time_limit(1, method="fork"):
             pass
+
+
+def test_the_course_version_stays_folded_until_passed_or_revealed(tmp_path):
+    from helpers.objectives.mlm import mask_tokens
+
+    store = ProgressStore(tmp_path / "p.json")
+    folded = ex.course_version("mlm-corrupt", mask_tokens, start="# ---- 1. select", store=store)
+    page = folded._repr_html_()
+    assert page.startswith('<details class="bert-course-version"><summary>') and "a solution to Exercise 2" in page
+    assert "select" in page.split("</summary>")[1]  # the code is there, folded
+    record_exercise("mlm-corrupt", False, notebook="2", store=store)
+    assert "<details class=\"bert-course-version\"><summary>" in ex.course_version(
+        "mlm-corrupt", mask_tokens, store=store)._repr_html_()  # a failed attempt does not open it
+    record_exercise_help("mlm-corrupt", "solution", notebook="2", store=store)
+    opened = ex.course_version("mlm-corrupt", mask_tokens, store=store)
+    assert opened._repr_html_().startswith('<details class="bert-course-version" open>') and "shown" in repr(opened)
+    with pytest.raises(ValueError, match="exercise_id='nope' is not allowed"):
+        ex.course_version("nope", mask_tokens)

@@ -98,17 +98,17 @@ def test_payoff_uses_the_learners_code_only_once_it_passes(monkeypatch):
 
     unsolved = payoff.pretrain_with_your_masking(I.not_written, I.corrupt_always_mask, progress=False, **TINY)
     assert not unsolved.used_yours and "exercise 1 and exercise 2" in unsolved.message
-    assert list(unsolved.accuracy) == [payoff.STAND_IN, payoff.COURSE] and unsolved.stored == ""
+    assert list(unsolved.accuracy_curves) == [payoff.STAND_IN, payoff.COURSE] and unsolved.stored == ""
     assert calls[1] is None  # the course's masking trained live, as the settings differ from the stored ones
     used.clear()
     solved = payoff.pretrain_with_your_masking(spy_choose, S.corrupt, progress=False, **TINY)
-    assert solved.used_yours and list(solved.accuracy)[0] == payoff.YOURS and solved.steps == [0, 10, 20, 30]
+    assert solved.used_yours and list(solved.accuracy_curves)[0] == payoff.YOURS and solved.steps == [0, 10, 20, 30]
     assert "choose" in used  # the checks ran it; and so did training:
     used.clear()
     calls[-2](*pair_batch(2, 10, seed=1), vocab_size=VOCAB_SIZE, mask_token_id=MASK_ID, generator=torch.Generator())
     assert used == ["choose"]
     assert 0 < solved.frequency_baseline < 0.5
-    yours, course = solved.loss.values()
+    yours, course = solved.loss_curves.values()
     assert yours[0] == course[0]  # same initial weights, same held-out set
 
 
@@ -135,16 +135,17 @@ def test_payoff_end_to_end_with_the_stored_curves():
     start = time.perf_counter()
     run = payoff.pretrain_with_your_masking(S.choose_positions, S.corrupt, progress=False)
     seconds = time.perf_counter() - start
-    assert run.used_yours and run.stored and list(run.accuracy)[:2] == [payoff.YOURS, payoff.COURSE]
-    assert run.final[payoff.YOURS] > 0.30 > 2 * run.frequency_baseline
-    assert abs(run.final[payoff.YOURS] - run.final[payoff.COURSE]) < 0.05  # a correct masking trains like the course's
-    print(f"payoff: {run.final[payoff.YOURS]:.1%} after {run.steps[-1]} steps, {seconds:.0f} s (1 thread)")
+    assert run.used_yours and run.stored and list(run.accuracy_curves)[:2] == [payoff.YOURS, payoff.COURSE]
+    assert run.accuracy[payoff.YOURS] > 0.30 > 2 * run.frequency_baseline
+    assert abs(run.accuracy[payoff.YOURS] - run.accuracy[payoff.COURSE]) < 0.05  # a correct masking trains like the course's
+    print(f"payoff: {run.accuracy[payoff.YOURS]:.1%} after {run.steps[-1]} steps, {seconds:.0f} s (1 thread)")
 
 
 def test_an_interrupted_curve_ends_where_it_stopped():
-    run = payoff.PayoffRun(used_yours=True, message="", steps=[0, 10, 20], accuracy={"a": [0.1, 0.2, float("nan")]},
-                           loss={"a": [5.0, 4.0, float("nan")]}, frequency_baseline=0.08, seconds=1.0, interrupted=True)
-    assert run.final == {"a": 0.2}
+    run = payoff.PayoffRun(used_yours=True, message="", steps=[0, 10, 20],
+                           accuracy_curves={"a": [0.1, 0.2, float("nan")]}, loss_curves={"a": [5.0, 4.0, float("nan")]},
+                           frequency_baseline=0.08, seconds=1.0, interrupted=True)
+    assert run.accuracy == {"a": 0.2} and run.curves is run.loss_curves
     assert run.curves_for_plot()["word frequencies alone (always the commonest word)"] == [0.08] * 3
 
 
@@ -155,7 +156,7 @@ def test_a_masking_that_passes_the_checks_but_breaks_in_training_is_one_line_and
         return S.choose_positions(special_tokens_mask, mlm_probability=mlm_probability, generator=generator)
 
     run = payoff.pretrain_with_your_masking(choose_positions, S.corrupt, progress=False, **TINY)
-    assert not run.used_yours and list(run.accuracy)[0] == payoff.STAND_IN
+    assert not run.used_yours and list(run.accuracy_curves)[0] == payoff.STAND_IN
     assert run.message.startswith("Your masking stopped training: choose_positions raised RuntimeError: only big "
                                   "batches (in choose_positions, line")
     assert run.message.endswith("on a pre-training batch. This run uses the reference solution.")

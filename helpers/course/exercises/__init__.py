@@ -44,7 +44,7 @@ _WHERE = {
     "ExerciseFeedback": "feedback", "check": "feedback", "saved_attempts": "feedback", "solution_source": "feedback",
     "check_choose_positions": "feedback", "check_corrupt": "feedback", "check_mlm_loss": "feedback",
     "check_nsp_example": "feedback", "check_heads": "feedback", "check_fixed_count": "feedback",
-    "check_pretraining_loss": "feedback", "check_align_labels": "feedback",
+    "check_pretraining_loss": "feedback", "check_align_labels": "feedback", "course_version": "feedback",
     "as_mask_fn": "payoff", "pretrain_with_your_masking": "payoff", "PayoffRun": "payoff",
     "PAYOFF_SETTINGS": "payoff", "BROKEN_MASKINGS": "payoff",
 }

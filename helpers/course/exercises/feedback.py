@@ -16,7 +16,9 @@ from typing import Callable
 import ipywidgets as widgets
 
 from helpers.course import solutions
+from helpers.course.demos import source_of
 from helpers.course.exercises.catalog import Exercise
+from helpers.course.exercises.catalog import exercise as find_exercise
 from helpers.course.exercises.results import CheckResult
 from helpers.course.exercises.runner import run_check
 from helpers.course.progress import ProgressStore, record_exercise, record_exercise_help
@@ -134,6 +136,35 @@ class ExerciseFeedback(StaticFallback, widgets.VBox):
 
     def fallback_text(self) -> str:
         return self.result.text()
+
+
+class CourseVersion:
+    """The course's own code for an exercise, folded away until the learner has passed it or revealed a
+    solution (then shown open). A saved notebook built from a fresh run shows it folded and labelled."""
+
+    def __init__(self, exercise: Exercise, source: str, *, unlocked: bool):
+        self.exercise, self.source, self.unlocked = exercise, source, unlocked
+
+    def _repr_html_(self) -> str:
+        e = self.exercise
+        summary = (f"The course's version, to compare with yours ({e.label})" if self.unlocked else
+                   f"The course's version: a solution to {e.label}, folded until you have tried it (it opens "
+                   f"here once your check passes or you reveal a solution, when you run this cell again)")
+        return (f'<details class="bert-course-version"{" open" if self.unlocked else ""}><summary>'
+                f"{html.escape(summary)}</summary><pre><code>{html.escape(self.source)}</code></pre></details>")
+
+    def __repr__(self) -> str:
+        return f"<{self.exercise.label}: the course's version, {'shown' if self.unlocked else 'folded'}>"
+
+
+def course_version(exercise_id: str, obj, *, start: str | None = None, end: str | None = None,
+                   store: ProgressStore | None = None) -> CourseVersion:
+    """A listing of ``obj`` (``helpers.course.demos.source_of``) that stays folded until the exercise was
+    passed or its solution revealed, as the saved progress says."""
+    exercise = find_exercise(exercise_id)
+    entry = _saved_entry(exercise_id, store)
+    unlocked = bool(entry.get("passed")) or int(entry.get("reveals", 0) or 0) > 0
+    return CourseVersion(exercise, source_of(obj, start=start, end=end), unlocked=unlocked)
 
 
 def check(exercise_id: str, *functions: Callable, store: ProgressStore | None = None,

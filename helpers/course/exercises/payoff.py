@@ -159,21 +159,27 @@ class PayoffRun:
     used_yours: bool                     # False: the functions do not pass their checks yet; the reference ran
     message: str
     steps: list[int]                     # evaluation steps
-    accuracy: dict[str, list[float]]     # held-out MLM accuracy per evaluation, one curve per masking
-    loss: dict[str, list[float]]         # held-out MLM loss, same layout (NaN after an interrupt)
+    accuracy_curves: dict[str, list[float]]  # held-out MLM accuracy per evaluation, one curve per masking
+    loss_curves: dict[str, list[float]]  # held-out MLM loss, same layout (NaN after an interrupt)
     frequency_baseline: float            # the best held-out accuracy from word frequencies alone
     seconds: float                       # the live run
     stored: str = ""                     # where the stored curves come from ("" if none matched)
     interrupted: bool = False            # Ctrl-C stopped the live run early
 
     @property
-    def final(self) -> dict[str, float]:
-        """Each curve's last measured accuracy."""
-        return {name: next(v for v in reversed(curve) if v == v) for name, curve in self.accuracy.items()}
+    def accuracy(self) -> dict[str, float]:
+        """Each curve's last measured held-out MLM accuracy."""
+        return {name: next((v for v in reversed(curve) if v == v), float("nan"))
+                for name, curve in self.accuracy_curves.items()}
+
+    @property
+    def curves(self) -> dict[str, list[float]]:
+        """The held-out MLM loss curves (what the earlier payoff plotted)."""
+        return self.loss_curves
 
     def curves_for_plot(self) -> dict[str, list[float]]:
         """The accuracy curves and, as a flat line, what word frequencies alone reach."""
-        return {**self.accuracy, "word frequencies alone (always the commonest word)":
+        return {**self.accuracy_curves, "word frequencies alone (always the commonest word)":
                 [self.frequency_baseline] * len(self.steps)}
 
 
@@ -239,8 +245,8 @@ def pretrain_with_your_masking(choose_positions: Callable, corrupt: Callable, *,
         runs.update(stored["runs"])
     steps = list(range(0, settings.steps, settings.eval_every)) + [settings.steps]
     return PayoffRun(used_yours=used_yours, message=message, steps=steps,
-                     accuracy={k: _padded(v["mlm_accuracy"], len(steps)) for k, v in runs.items()},
-                     loss={k: _padded(v["mlm_loss"], len(steps)) for k, v in runs.items()},
+                     accuracy_curves={k: _padded(v["mlm_accuracy"], len(steps)) for k, v in runs.items()},
+                     loss_curves={k: _padded(v["mlm_loss"], len(steps)) for k, v in runs.items()},
                      frequency_baseline=frequency_baseline(result), seconds=seconds,
                      stored=stored["measured"]["summary"] if stored else "", interrupted=result.interrupted)
 
@@ -259,6 +265,8 @@ def measure_stored_curves(settings: PretrainConfig = PAYOFF_SETTINGS) -> dict:
         runs[name] = {"step": list(evaluation["step"]),
                       "mlm_accuracy": [round(a, 4) for a in evaluation["mlm_accuracy"]],
                       "mlm_loss": [round(v, 4) for v in evaluation["mlm_loss"]],
+                      "final_by_operation": {op: round(evaluation[f"mlm_accuracy_{op}"][-1], 4)
+                                             for op in ("masked", "random", "kept")},
                       "seconds": round(time.perf_counter() - start, 1)}
     threads = torch.get_num_threads()
     summary = (f"measured with python -m helpers.course.exercises.payoff on {_cpu()}, {threads} thread(s), load "
