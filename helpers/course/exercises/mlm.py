@@ -106,6 +106,16 @@ def _same_fate_share(fates: torch.Tensor, selected: torch.Tensor, dim: int) -> f
     return float(pairs(counts).sum()) / total if total else float("nan")
 
 
+def _equal_pairs(values: torch.Tensor, where: torch.Tensor) -> tuple[int, int]:
+    """Over the rows of ``values``: (pairs of ``where`` positions holding the same id, all such pairs)."""
+    equal = total = 0
+    for row, keep in zip(values, where):
+        ids = row[keep]
+        equal += int((ids[:, None] == ids[None, :]).triu(1).sum())
+        total += ids.numel() * (ids.numel() - 1) // 2
+    return equal, total
+
+
 def _independence(original, corrupted, selected) -> Iterator[Finding]:
     """The 80/10/10 outcome and the random ids are drawn per token, not per sequence or per column."""
     fates = _fates(original, corrupted)
@@ -122,15 +132,10 @@ def _independence(original, corrupted, selected) -> Iterator[Finding]:
 
     randomised = selected & (fates == 1)
     problems = []
-    for dim, where in ((1, "sequence"), (0, "position")):
-        equal = total = 0
-        for line in range(randomised.shape[1 - dim]):
-            where_random = randomised[line] if dim == 1 else randomised[:, line]
-            values = (corrupted[line] if dim == 1 else corrupted[:, line])[where_random]
-            equal += int((values[:, None] == values[None, :]).triu(1).sum())
-            total += values.numel() * (values.numel() - 1) // 2
+    for values, where, name in ((corrupted, randomised, "sequence"), (corrupted.T, randomised.T, "position")):
+        equal, total = _equal_pairs(values, where)
         if total and equal / total > 0.05:
-            problems.append(f"{equal} of {total} pairs of random replacements in the same {where} are the same id")
+            problems.append(f"{equal} of {total} pairs of random replacements in the same {name} are the same id")
     yield finding("each random replacement is its own draw (not one random id per sequence or per position)",
                   "; ".join(problems) or None, hint=HINT_PER_TOKEN)
 
