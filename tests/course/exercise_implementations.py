@@ -155,7 +155,17 @@ def corrupt_only_selected_draws(input_ids, selected, *, vocab_size, mask_token_i
     return corrupted, _labels(input_ids, selected)
 
 
-CORRUPT_CORRECT = [S.corrupt, corrupt_hf_style, corrupt_where_chain, corrupt_multinomial, corrupt_only_selected_draws]
+def corrupt_ten_sided_die(input_ids, selected, *, vocab_size, mask_token_id, generator=None):
+    die = torch.randint(10, input_ids.shape, generator=generator)  # 0-7 [MASK], 8 random, 9 keep
+    corrupted = input_ids.clone()
+    corrupted[selected & (die < 8)] = mask_token_id
+    lucky = selected & (die == 8)
+    corrupted[lucky] = torch.randint(vocab_size, (int(lucky.sum()),), generator=generator)
+    return corrupted, _labels(input_ids, selected)
+
+
+CORRUPT_CORRECT = [S.corrupt, corrupt_hf_style, corrupt_where_chain, corrupt_multinomial, corrupt_only_selected_draws,
+                   corrupt_ten_sided_die]
 
 
 def _corrupt_with(draw, random_ids, input_ids, selected, mask_token_id):
@@ -440,8 +450,13 @@ def token_head_transposed(last_hidden_state, classifier, labels):
     return logits, F.cross_entropy(logits.transpose(1, 2), labels)  # (batch, C, seq) is cross_entropy's K-dim form
 
 
+def sequence_head_score_all_then_pick(last_hidden_state, classifier, labels):
+    logits = classifier(last_hidden_state)[:, 0]  # every position scored, the [CLS] row kept
+    return logits, F.cross_entropy(logits, labels)
+
+
 HEADS_CORRECT = [(S.sequence_head, S.token_head), (sequence_head_linear, token_head_masked),
-                 (sequence_head_matmul, token_head_einsum), (S.sequence_head, token_head_transposed)]
+                 (sequence_head_matmul, token_head_einsum), (sequence_head_score_all_then_pick, token_head_transposed)]
 
 
 def head_reads_last_position(last_hidden_state, classifier, labels):
