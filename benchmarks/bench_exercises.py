@@ -21,8 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.course import solutions  # noqa: E402
-from helpers.course.exercises import ALL_EXERCISES, TIME_LIMIT_SECONDS, run_check  # noqa: E402
+from helpers.course.exercises import ALL_EXERCISES, TIME_LIMIT_SECONDS, reference_solutions, run_check  # noqa: E402
 from helpers.course.exercises.payoff import _cpu  # noqa: E402
 
 
@@ -70,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     print(f"{_cpu()}, {args.threads} thread(s), load average {os.getloadavg()[0]:.1f} at the start; "
           f"time limit {TIME_LIMIT_SECONDS:g} s per check; median of {args.repeats}")
-    rows = [(e.label, e.id, [getattr(solutions, n) for n in e.solutions], "reference") for e in ALL_EXERCISES.values()]
+    rows = [(e.label, e.id, reference_solutions(e.id), "reference") for e in ALL_EXERCISES.values()]
     rows += [("Exercise 1", "mlm-choose-positions", [choose_one_token_at_a_time], "a loop over every token"),
              ("Exercise 2", "mlm-corrupt", [corrupt_one_token_at_a_time], "a loop over every token")]
     for label, exercise_id, functions, kind in rows:

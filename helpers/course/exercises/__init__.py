@@ -40,7 +40,7 @@ _WHERE = {
     "Finding": "results", "SectionResult": "results", "CheckResult": "results",
     "TimeLimitExceeded": "limits", "time_limit": "limits",
     "VOCAB_SIZE": "inputs", "pair_batch": "inputs",
-    "run_check": "runner", "TIME_LIMIT_SECONDS": "runner",
+    "run_check": "runner", "TIME_LIMIT_SECONDS": "runner", "reference_solutions": "runner",
     "ExerciseFeedback": "feedback", "check": "feedback", "saved_attempts": "feedback", "solution_source": "feedback",
     "check_choose_positions": "feedback", "check_corrupt": "feedback", "check_mlm_loss": "feedback",
     "check_nsp_example": "feedback", "check_heads": "feedback", "check_fixed_count": "feedback",

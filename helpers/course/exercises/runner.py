@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 
 import torch
 
+from helpers.course import solutions
 from helpers.course.exercises import heads, mlm, nsp, subwords
 from helpers.course.exercises.catalog import exercise as find_exercise
 from helpers.course.exercises.limits import TimeLimitExceeded, time_limit
@@ -90,6 +91,11 @@ def _run_section(result: SectionResult, fn: Callable, section: Section) -> None:
             result.unchecked = True
             steps.close()
             return
+
+
+def reference_solutions(exercise_id: str) -> tuple[Callable, ...]:
+    """The reference functions of an exercise (``helpers.course.solutions``), in its check's order."""
+    return tuple(getattr(solutions, name) for name in find_exercise(exercise_id).solutions)
 
 
 def _check_arguments(exercise_id: str, functions: tuple) -> None:
