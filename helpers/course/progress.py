@@ -14,7 +14,7 @@ The file is small and human-readable (version 2)::
                  "self-check-mlm": {"kind": "self_check", "correct": true, "text": "Select 15%...", ...}},
      "cards":   {"nsp": {"box": 2, "reviews": 3, "knew": 2, "updated": ...}},
      "practice_rounds": 4,
-     "exercises": {"mlm-corrupt": {"attempts": 3, "passed": true, "first_pass_attempt": 3, ...}}}
+     "exercises": {"mlm-corrupt": {"attempts": 3, "passed": true, "first_pass_attempt": 3, "hints": 1, ...}}}
 
 An answer to a question with choices is saved by the ids of the chosen choices (``choice_ids``),
 never by a letter: letters depend on the order the choices are shown in, which differs from learner
@@ -222,6 +222,8 @@ def _exercise_problem(entry: object) -> str | None:
               ("passed", lambda v: isinstance(v, bool), "true or false", True),
               ("last_passed", lambda v: isinstance(v, bool), "true or false", False),
               ("first_pass_attempt", lambda v: v is None or _is_int(v, 1), "a whole number >= 1 or null", False),
+              ("hints", lambda v: _is_int(v, 0), "a whole number >= 0", False),
+              ("reveals", lambda v: _is_int(v, 0), "a whole number >= 0", False),
               ("updated", _is_time, "a time stamp", False)]
     return _field_problem(entry, checks)
 
@@ -652,6 +654,27 @@ def record_exercise(exercise_id: str, passed: bool, *, notebook: int,
             entry["first_pass_attempt"] = entry["attempts"]
         entry.update(notebook=notebook, passed=entry["passed"] or bool(passed), last_passed=bool(passed),
                      updated=_now())
+
+    return store.update(change)["exercises"][exercise_id]
+
+
+def record_exercise_help(exercise_id: str, kind: str, *, notebook, store: ProgressStore | None = None) -> dict:
+    """Count one hint shown (``kind="hint"``) or one solution revealed (``"solution"``); return the entry.
+
+    The counts are kept beside the attempts as ``hints`` and ``reveals`` (absent until the first one).
+    """
+    if kind not in ("hint", "solution"):
+        raise ValueError(f"kind={kind!r} is not allowed: it must be 'hint' or 'solution'.")
+    key = "hints" if kind == "hint" else "reveals"
+    store = store or ProgressStore()
+
+    def change(data: dict) -> None:
+        if not isinstance(data.get("exercises"), dict):
+            data["exercises"] = {}
+        entry = data["exercises"].setdefault(exercise_id, {"attempts": 0, "passed": False,
+                                                           "first_pass_attempt": None})
+        entry[key] = entry.get(key, 0) + 1
+        entry.update(notebook=notebook, updated=_now())
 
     return store.update(change)["exercises"][exercise_id]
 

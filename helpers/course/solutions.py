@@ -41,6 +41,17 @@ def mlm_loss(logits, labels):
     return F.cross_entropy(logits[selected], labels[selected])  # logits[selected]: (n_selected, vocab)
 
 
+def choose_fixed_count(special_tokens_mask, attention_mask, *, mlm_probability=0.15, max_predictions=20,
+                       generator=None):
+    """Stretch A: per sequence exactly min(max_predictions, max(1, round(p * n))) positions, n = real tokens."""
+    n = attention_mask.sum(dim=1)                            # [CLS] and [SEP] count, [PAD] does not
+    count = (n * mlm_probability).round().long().clamp(min=1, max=max_predictions)
+    scores = torch.rand(special_tokens_mask.shape, generator=generator)
+    scores[special_tokens_mask == 1] = -1.0                 # never among the highest scores
+    rank = scores.argsort(dim=1, descending=True).argsort(dim=1)  # 0 = the row's highest score
+    return rank < count[:, None]
+
+
 # ---------------------------------------------------------------- notebook 3: next sentence prediction
 
 
@@ -50,6 +61,14 @@ def nsp_example(tokens_a, tokens_b, is_next):
     token_type_ids = [0] * (1 + len(tokens_a) + 1) + [1] * (len(tokens_b) + 1)  # the first [SEP] closes A
     return {"input_ids": input_ids, "token_type_ids": token_type_ids,
             "next_sentence_label": IS_NEXT if is_next else IS_RANDOM}
+
+
+def pretraining_loss(prediction_logits, seq_relationship_logits, labels, next_sentence_label):
+    """Stretch B: the loss of one pre-training step, the MLM loss plus the NSP loss."""
+    selected = labels != IGNORE_INDEX
+    mlm = F.cross_entropy(prediction_logits[selected], labels[selected])
+    nsp = F.cross_entropy(seq_relationship_logits, next_sentence_label)  # (batch, 2) against 0 / 1
+    return mlm + nsp
 
 
 # ---------------------------------------------------------------- notebook 5: fine-tuning heads
@@ -66,3 +85,16 @@ def token_head(last_hidden_state, classifier, labels):
     logits = classifier(last_hidden_state)                   # (batch, seq, num_labels)
     loss = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=IGNORE_INDEX)
     return logits, loss
+
+
+# ---------------------------------------------------------------- notebook 5a: sub-words in fine-tuning
+
+
+def align_labels(word_labels, word_ids):
+    """Stretch C: each word's label on its first piece; later pieces and special tokens get -100."""
+    labels, previous = [], None
+    for word in word_ids:
+        starts_a_word = word is not None and word != previous
+        labels.append(word_labels[word] if starts_a_word else IGNORE_INDEX)
+        previous = word
+    return labels

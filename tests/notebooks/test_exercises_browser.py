@@ -1,5 +1,5 @@
-"""A coding exercise in a real JupyterLab: type a wrong solution, see the check's feedback, type a
-correct one, see it pass, and reveal the solution.
+"""A coding exercise in a real JupyterLab: type a wrong solution, read the check's feedback, ask for a
+hint, type a correct one, see it pass, and reveal the solution.
 
 Uses the shared harness in ``tests/browser.py`` (JupyterLab + headless Debian Chromium via
 Playwright). The code is typed into the exercise cell's editor with the keyboard (select all, then
@@ -96,6 +96,13 @@ def test_type_a_wrong_then_a_right_solution_and_see_each_feedback(tmp_path):
         assert feedback.get_by_text("[SEP]:1 b1:1", exact=False).count() >= 1  # segment ids shown per token
         assert feedback.get_by_text("for is_next=True the label is 1, but IS_NEXT = 0", exact=False).count() >= 1
         assert "IS_NEXT if is_next" not in feedback.inner_text()  # the feedback never shows the solution
+        assert feedback.locator("button", has_text="Show a solution").is_disabled()  # a hint comes first
+        feedback.locator("button", has_text="Show a hint").click()
+        hint = feedback.locator(".bert-exercise-hint")
+        hint.wait_for(timeout=10_000)
+        assert "len(tokens_a) + 2" in hint.inner_text() and "IS_NEXT" in hint.inner_text()
+        assert "IS_NEXT if is_next" not in hint.inner_text()  # the idea, not the code
+        assert feedback.locator("button", has_text="Show a solution").is_enabled()
 
         type_into_cell(page, 0, RIGHT)
         run_cell_and_check(page, 0)
@@ -112,3 +119,4 @@ def test_type_a_wrong_then_a_right_solution_and_see_each_feedback(tmp_path):
 
     saved = json.loads(progress.read_text())["exercises"]["nsp-example"]
     assert (saved["attempts"], saved["passed"], saved["first_pass_attempt"]) == (2, True, 2)
+    assert (saved["hints"], saved["reveals"]) == (1, 1)
