@@ -48,7 +48,9 @@ ALLOWANCE_MINUTES = {
     "self-check question": 3.0,   # answer in your own words, then compare with the model answer
     "pick-the-head task": 0.5,
     "flashcard": 0.5,             # one pass through the deck
+    "stretch exercise": 0.0,      # optional: listed, not counted in the path's time
 }
+STRETCH_CHECKS = ("check_fixed_count", "check_pretraining_loss", "check_align_labels")
 QUESTION_KINDS = {"multiple_choice": "multiple-choice question", "self_check": "self-check question",
                   "pick_head": "pick-the-head task"}
 CORE_LIMITS = {"words": 9_000, "seconds": 360.0, "seconds_per_notebook": 120.0}
@@ -128,7 +130,9 @@ def activities(source: Path) -> Counter:
                 continue
             name = _call_name(node)
             questions = None
-            if name.startswith("check_"):
+            if name in STRETCH_CHECKS:
+                found["stretch exercise"] += 1
+            elif name.startswith("check_"):
                 found["coding exercise"] += 1
             elif name.startswith("trace_") and name.endswith("_widget"):
                 found["think-first exercise"] += 1

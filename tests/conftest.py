@@ -3,7 +3,9 @@ many test modules need (a tokenizer of the storybook, a tiny BERT) are built onc
 
 The browser harness lives in ``tests/browser.py`` (``from browser import jupyter_lab, ...``).
 """
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,15 @@ from browser import ENABLE_HINT, find_browser, on_ci  # noqa: E402
 from helpers.modeling.bert import BertConfig, BertForPreTraining  # noqa: E402
 from helpers.text.corpus import make_storybook  # noqa: E402
 from helpers.training.pretraining import build_tokenizer  # noqa: E402
+
+
+def pytest_configure(config):
+    """The notebooks that nbval runs start their kernels from this process's environment, where no
+    per-test fixture reaches: point the progress file at a temporary one for the whole session, so a
+    test run never writes to the learner's ~/.bert_course/progress.json."""
+    if not hasattr(config, "workerinput"):  # once per session
+        folder = tempfile.mkdtemp(prefix="bert-course-tests-")
+        os.environ["BERT_COURSE_PROGRESS"] = str(Path(folder) / "progress.json")
 
 
 @pytest.fixture(autouse=True, scope="session")

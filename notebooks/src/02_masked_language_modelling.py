@@ -171,24 +171,29 @@ check_corrupt(corrupt)
 # %% [markdown]
 # **The course's version, to compare with yours.** The working part of `mask_tokens` (the lines before
 # it check the arguments): `candidate = ~special` keeps structural tokens out, one draw per position
-# picks the operation, and the labels are set at every selected position.
+# picks the operation, and the labels are set at every selected position. It is a solution to both
+# exercises, so it stays folded until your checks pass or you reveal a solution; then run this cell again.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.course.demos import show_source
+from helpers.course.exercises import course_version
 from helpers.objectives.mlm import mask_tokens
 
-show_source(mask_tokens, start="# ---- 1. select")
+course_version("mlm-corrupt", mask_tokens, start="# ---- 1. select")
 
 # %% [markdown]
 # ### The payoff: pre-train a BERT with your masking
 #
 # Your two functions together do the job of `mask_tokens`, so they can replace it in the real
 # pre-training loop. The cell below joins them into the `mask_fn` that `pretrain` accepts
-# (`helpers.course.exercises.as_mask_fn`) and pre-trains a tiny BERT for 150 steps with your masking,
-# then once more with the course's, everything else equal (corpus, vocabulary, pairs, initial weights,
-# held-out text). Until both functions pass their checks it uses the reference solution in their place
-# and says so; once they pass, run it again.
+# (`helpers.course.exercises.as_mask_fn`) and pre-trains a small BERT with MLM only for 800 steps on
+# pairs of up to 32 tokens, measuring held-out MLM accuracy every 100 steps. Until both functions pass
+# their checks it uses the reference solution in their place and says so; once they pass, run it again.
+#
+# Beside your curve the plot draws curves measured once, with exactly the same settings, for the
+# course's `mask_tokens` and for four maskings with a mistake that learners make (the checks above catch
+# each of them), and a flat line: the accuracy of always guessing the most common word. Predict before
+# you run it: which mistakes will show in the curve, and which will not?
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -197,16 +202,54 @@ from helpers.course.plots import plot_training_curves
 
 payoff = pretrain_with_your_masking(choose_positions, corrupt)
 print(payoff.message)
+print(f"This run: {payoff.seconds:.0f} s. The other curves: {payoff.stored}")
 for name, accuracy in payoff.accuracy.items():
-    print(f"{name}: held-out MLM accuracy after {payoff.steps[-1]} steps {accuracy:.1%}")
-fig = plot_training_curves(payoff.curves, steps=payoff.steps, ylabel="held-out MLM loss",
-                           title="A tiny BERT pre-trained with your masking and with the course's")
+    print(f"  {accuracy:6.1%}  {name}")
+print(f"  {payoff.frequency_baseline:6.1%}  always the most common word")
+fig = plot_training_curves(payoff.curves_for_plot(), steps=payoff.steps, ylabel="held-out MLM accuracy",
+                           title="Held-out MLM accuracy at the selected positions: your masking and others")
 
 # %% [markdown]
-# With a correct masking the two curves fall together: they differ only in the random draws. In 150
-# steps a model this small learns little more than which words are frequent; notebook 4 pre-trains a
-# real one. (Only a masking that passes the checks is used: one that selects `[PAD]` or forgets the -100
-# labels asks for predictions at padding, and the model refuses such a batch.)
+# What the curves say:
+#
+# - **A correct masking learns**: yours (or the stand-in) and the course's rise together, far above the
+#   most-common-word line; they differ only in the random draws.
+# - **Labels that are the corrupted tokens** (labels built from the corrupted copy) stay flat, near the
+#   most-common-word line: at a `[MASK]` the "answer" it is trained on is `[MASK]` itself, so it learns
+#   to copy its input, which is right only where the token was kept.
+# - **Inputs left uncorrupted** (labels set, tokens never replaced) stay flat there too: during training
+#   the answer is always visible, so the model copies; on held-out text, where the answer is hidden, it
+#   has learnt nothing to fall back on.
+# - **Two mistakes do not show here.** The 80/10/10 choice drawn once per sequence instead of once per
+#   token trains about as well on this measure, and labels on *every* token even score higher in so
+#   short a run (every position gives a gradient). A curve cannot catch them; the checks can. The first
+#   makes whole sequences all-`[MASK]` or all-visible, which is not the recipe; the second is the next
+#   section's subject.
+#
+# (Only a masking that passes the checks is used: one that selects `[PAD]` asks for predictions at
+# padding, and the model refuses such a batch.)
+
+# %% [markdown]
+# ### Stretch A (optional): Google's fixed-count selection
+#
+# Google's `create_pretraining_data.py` does not flip a coin per token: it picks **exactly**
+# `min(max_predictions, max(1, round(mlm_probability * n)))` positions in each sequence, `n` being the
+# sequence's real tokens (`[CLS]` and `[SEP]` included, `[PAD]` not), never a special token. Write that
+# selection, with every random number drawn from `generator`. Skip it freely: nothing later needs it.
+
+# %%
+def choose_fixed_count(special_tokens_mask, attention_mask, *, mlm_probability=0.15, max_predictions=20,
+                       generator=None):
+    """Return a bool tensor shaped like special_tokens_mask with exactly the fixed count of True per row.
+
+    special_tokens_mask: (batch, seq) LongTensor, 1 at [CLS], [SEP], [PAD]; attention_mask: 1 at real tokens.
+    """
+    raise NotImplementedError("your code here")
+
+# %%
+from helpers.course.exercises import check_fixed_count
+
+check_fixed_count(choose_fixed_count)
 
 # %% [markdown]
 # ## Why the loss is computed at the selected positions only
@@ -236,7 +279,10 @@ print(f"selected positions:   {int(selected.sum()):5d}, accuracy "
 # %% [markdown]
 # The model gets almost every unselected token right, although those positions were never in the loss:
 # the residual connections carry each token's identity through, and the kept 10% taught it that a
-# visible token is usually the right one. Training there would spend compute on a solved problem.
+# visible token is usually the right one. Training there spends compute on a solved problem: the
+# vocabulary-sized output layer would run at every position instead of at about 15% of them. It need not
+# hurt learning (the payoff's labels-on-every-token run did fine at `[MASK]` positions), but BERT's recipe
+# puts the loss where there is something to infer, and the gathering below saves the cost.
 
 # %% [markdown]
 # **Exercise 3: the MLM loss.** Write the loss yourself. Given the model's `logits` for every position,
@@ -270,7 +316,8 @@ check_mlm_loss(mlm_loss)
 # NBVAL_IGNORE_OUTPUT
 from helpers.modeling.bert import BertForPreTraining
 
-show_source(BertForPreTraining.forward, start="if labels is None:", end="if next_sentence_label is not None:")
+course_version("mlm-loss", BertForPreTraining.forward, start="if labels is None:",
+               end="if next_sentence_label is not None:")
 
 # %%
 # NBVAL_IGNORE_OUTPUT

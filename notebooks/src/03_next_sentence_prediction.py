@@ -186,6 +186,24 @@ for a, b in ((first, second), (first, stranger)):
 # %% [markdown]
 # During pre-training this head's cross-entropy, the NSP loss, is **added** to the MLM loss and both are
 # minimised together; notebook 4 shows both curves.
+#
+# ### Stretch B (optional): the loss of one pre-training step
+#
+# Write the loss `BertForPreTraining` minimises: the MLM loss (mean cross-entropy over the selected
+# positions, notebook 2's exercise 3) plus the NSP loss (mean cross-entropy of the two logits per pair
+# against `next_sentence_label`). Shapes: `prediction_logits` (batch, seq, vocab), `labels` (batch, seq)
+# with -100 at unselected positions, `seq_relationship_logits` (batch, 2), `next_sentence_label` (batch,).
+# Skip it freely: nothing later needs it.
+
+# %%
+def pretraining_loss(prediction_logits, seq_relationship_logits, labels, next_sentence_label):
+    """Return the pre-training loss of one batch (a 0-dim tensor): the MLM loss plus the NSP loss."""
+    raise NotImplementedError("your code here")
+
+# %%
+from helpers.course.exercises import check_pretraining_loss
+
+check_pretraining_loss(pretraining_loss)
 
 # %% [markdown]
 # ## Why NSP, and what happened to it

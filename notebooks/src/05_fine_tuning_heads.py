@@ -160,22 +160,23 @@ check_heads(sequence_head, token_head)
 
 # %% [markdown]
 # **The course's version, to compare with yours.** The three heads' `forward` (the course's sequence head
-# passes the `[CLS]` vector through the pooler first):
+# passes the `[CLS]` vector through the pooler first). They solve the exercise, so they stay folded until
+# your check passes or you reveal a solution; then run these cells again.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-from helpers.course.demos import show_source
+from helpers.course.exercises import course_version
 from helpers.modeling.heads import BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification
 
-show_source(BertForSequenceClassification.forward)
+course_version("heads", BertForSequenceClassification.forward)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-show_source(BertForTokenClassification.forward)
+course_version("heads", BertForTokenClassification.forward)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-show_source(BertForQuestionAnswering.forward, end="loss = None")
+course_version("heads", BertForQuestionAnswering.forward, end="loss = None")
 
 # %% [markdown]
 # ## One encoder, four tasks

@@ -55,14 +55,36 @@ print("\nwhole words:", sum(len(small.tokenize(w)) == 1 for ex in ner.test_heldo
 # output per piece. The usual convention, and the one `helpers.training.finetuning.encode_example`
 # follows: the word's tag goes on its **first piece**; its other pieces, and `[CLS]` and `[SEP]`, get
 # **-100**, the index the loss ignores, so each word is scored exactly once. (The other common
-# convention labels the later pieces `I-...` and trains on them too.) Here is the code:
+# convention labels the later pieces `I-...` and trains on them too.)
+#
+# ### Stretch C (optional): align word labels to word pieces
+#
+# Before reading the course's code, write the rule yourself. `word_ids` has one entry per piece: the
+# index of the word it belongs to, or `None` for `[CLS]` and `[SEP]` (Hugging Face tokenizers return the
+# same list from `word_ids()`). Return one label per piece: the word's label on its first piece, -100 on
+# its later pieces and on special tokens.
+
+# %%
+def align_labels(word_labels, word_ids):
+    """Return a list of ints, one per entry of word_ids. word_labels: one label (int) per word."""
+    raise NotImplementedError("your code here")
+
+# %%
+from helpers.course.exercises import check_align_labels
+
+check_align_labels(align_labels)
+
+# %% [markdown]
+# The course's code for it, a branch of `encode_example` (folded until your check passes or you reveal a
+# solution; then run the cell again):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 from helpers.course.demos import show_source
+from helpers.course.exercises import course_version
 from helpers.training.finetuning import encode_example
 
-show_source(encode_example, start='elif kind == "token":', end='elif kind == "span":')
+course_version("align-labels", encode_example, start='elif kind == "token":', end='elif kind == "span":')
 
 # %% [markdown]
 # And the result for one held-out sentence, as a table: every piece, the word it belongs to, and the
