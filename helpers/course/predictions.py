@@ -9,7 +9,8 @@ import html
 import ipywidgets as widgets
 
 from helpers.course.content import PredictionQuestion, load_quiz
-from helpers.course.progress import LearnerState, ProgressStore, apply_answer, record_answer
+from helpers.course.progress import LearnerState, apply_answer, record_answer
+from helpers.course.progress_store import ProgressStore
 from helpers.course.question_widgets import LETTERS, _question_html, _state_for
 from helpers.course.widget_base import StaticFallback, save_or_report
 from helpers.errors import show

@@ -16,7 +16,8 @@ import ipywidgets as widgets
 
 from helpers.course.content import (MAX_CHOICES, MultipleChoiceQuestion, PredictionQuestion, Question,
                                     SelfCheckQuestion, to_html)
-from helpers.course.progress import LearnerState, ProgressStore, apply_answer, counts_as_correct, record_answer
+from helpers.course.progress import LearnerState, apply_answer, counts_as_correct, record_answer
+from helpers.course.progress_store import ProgressStore
 from helpers.course.widget_base import StaticFallback, save_or_report
 from helpers.errors import show
 

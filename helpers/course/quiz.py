@@ -37,7 +37,8 @@ from typing import Sequence
 import ipywidgets as widgets
 
 from helpers.course.content import Question, load_quiz, load_quiz_bank
-from helpers.course.progress import LearnerState, ProgressStore, counts_as_correct, review_ids
+from helpers.course.progress import LearnerState, counts_as_correct, review_ids
+from helpers.course.progress_store import ProgressStore
 # One question's widget and the "predict, then run" widget live in their own modules; importing them
 # from here keeps working.
 from helpers.course.predictions import (PREDICTION_NOTE, Prediction, compare_prediction,  # noqa: F401

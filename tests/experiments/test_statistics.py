@@ -70,7 +70,8 @@ def test_pairing_finds_a_steady_gap_that_seed_noise_hides():
     """Seeds move both arms together by up to 20 points; arm a is 2 points ahead with every seed. The
     unpaired reading (means ± standard errors overlap widely) cannot see it, the paired one does."""
     seed_effect = [0.60, 0.80, 0.65, 0.75, 0.70]
-    comparison = stats.PairedComparison({"a": [s + 0.02 for s in seed_effect], "b": seed_effect}, seeds=[0, 1, 2, 3, 4])
+    comparison = stats.PairedComparison({"a": [s + 0.02 for s in seed_effect], "b": seed_effect},
+                                        seeds=[0, 1, 2, 3, 4])
     assert comparison.standard_error("a") > 0.03 and comparison.mean("a") - comparison.mean("b") == pytest.approx(0.02)
     d = comparison.difference("a", "b")
     assert d.shown and d.interval[0] == pytest.approx(0.02) and d.interval[1] == pytest.approx(0.02)
