@@ -12,7 +12,8 @@ Expensive pre-training arms are not re-run here: they ship as the course's famil
 3. :func:`sentence_head_breakdown` - what a sentence head learned: NSP, SOP or none, on true next,
    random (other topic / same topic) and swapped-order pairs; :func:`sentence_order_breakdown` - the
    same heads on consecutive segments with and without the stories' fixed opening and closing
-   sentences; :func:`middle_order_cues` - how much order the middle of a story gives away at all.
+   sentences; :func:`middle_order_cues` - how much order the middle of a story gives away at all
+   (in :mod:`helpers.sentence_heads`, importable from here).
 4. :func:`compare_finetuning` - the same fine-tuning recipe on several encoders (or frozen versus
    end to end), over seeds; :func:`learning_curve` - pre-trained versus scratch at 32 / 128 / 512 labels.
 5. :func:`training_flops` / :func:`pretraining_cost` - what pre-training costs next to fine-tuning
@@ -20,41 +21,42 @@ Expensive pre-training arms are not re-run here: they ship as the course's famil
 
 Downstream comparisons are read with paired statistics (:class:`PairedComparison`: the same seeds for
 every arm, mean ± standard error, each pair's difference with a 95% t interval) and are run once by
-``benchmarks/comparisons.py`` (:data:`COMPARISON_SPECS`), whose stored results :func:`load_comparisons`
-reads.
+``benchmarks/comparisons.py`` (:data:`COMPARISON_SPECS`, each run a :func:`run_comparison_job`), whose
+stored results :func:`load_comparisons` reads. The statistics live in :mod:`helpers.statistics` and the
+stored comparisons in :mod:`helpers.comparisons`; both are importable from here.
 """
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import math
-import os
-import platform
 import statistics
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import SimpleNamespace
 
 import torch
 import torch.nn.functional as F
 from helpers.progress_bars import tqdm
 
-from helpers.constants import IGNORE_INDEX, IN_ORDER, IS_NEXT, SWAPPED
+from helpers.constants import IGNORE_INDEX
 from helpers.errors import check_choice, check_positive_int
 from helpers.modeling.bert import BertConfig, BertForPreTraining
-from helpers.modeling.checkpoints import Checkpoint, course_checkpoint_path, load_checkpoint, read_checkpoint_metadata
+from helpers.modeling.checkpoints import Checkpoint, course_checkpoint_path, load_checkpoint
 from helpers.objectives.mlm import NOT_SELECTED, mask_tokens
-from helpers.objectives.nsp import collate, fit_pair, make_nsp_pairs, tokenize_documents
-from helpers.objectives.sop import make_sop_pairs
-from helpers.paths import REPOSITORY_DIR
-from helpers.text.corpus import FOLLOWS_THE_PREVIOUS, make_storybook
+from helpers.text.corpus import make_storybook
 from helpers.text.tasks import TaskData, load_task, subsample
 from helpers.training.finetuning import build_model, evaluate, finetune, main_metric
 from helpers.training.loop import Schedule, train
 from helpers.training.pretraining import HELD_OUT_SEED_OFFSET, build_tokenizer, cut_pairs
 # Claim 5, the cost, lives in helpers.cost; importing it from here keeps working.
 from helpers.cost import pretraining_cost, training_flops  # noqa: F401
+# Claim 3, the paired statistics and the stored comparisons live in their own modules too; importing
+# them from here keeps working.
+from helpers.comparisons import (COMPARISON_SPECS, COMPARISONS_PATH, MASK_ARMS, MASK_QUESTION,  # noqa: F401
+                                 PLATEAU_POINTS, SENTENCE_ARMS, SENTENCE_QUESTION, TASK_COST, ComparisonSpec,
+                                 StoredComparison, checkpoint_facts, load_comparisons, machine_facts)
+from helpers.sentence_heads import (ORDERS, PAIR_KINDS, SEGMENT_SIZES, STORY_REGIONS, OrderBreakdown,  # noqa: F401
+                                    count_order_cues, middle_order_cues, sentence_head_breakdown,
+                                    sentence_order_breakdown)
+from helpers.statistics import (CONFIDENCE, PairedComparison, PairedDifference,  # noqa: F401
+                                mean_and_standard_error, t_quantile)
 
 
 @dataclass
@@ -266,161 +268,6 @@ def accuracy_by_position(model, tokenizer, *, num_documents: int = 300, seed: in
     return PositionAccuracy(**results, positions=count)
 
 
-# ============================================================================ claim 3: the sentence heads
-
-PAIR_KINDS = ("true next", "random, other topic", "random, same topic", "swapped order")
-
-
-def sentence_head_breakdown(model, tokenizer, *, num_documents: int = 600, seed: int = 10001, max_length: int = 64,
-                            batch_size: int = 100) -> dict[str, float]:
-    """The sentence head's accuracy on four kinds of fresh pairs (documents from ``seed``).
-
-    The convention of NSP and SOP alike is 0 = "the pair is as written", 1 = "it is not". Right
-    answers: 0 for a true next segment; 1 for a random segment from a document about another topic,
-    for one about the same topic, and for the two consecutive segments of one document swapped. A
-    head that compares topics gets the first two right and the last two at chance or worse; telling
-    order apart needs the story's flow (who was introduced, what happened first).
-    """
-    check_positive_int("num_documents", num_documents, minimum=2)
-    documents, topics = make_storybook(num_documents, seed=seed, with_topics=True)
-    nsp_pairs = make_nsp_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed, progress=False)
-    sop_pairs = [p for p in make_sop_pairs(documents, tokenizer=tokenizer, max_length=max_length, seed=seed,
-                                           progress=False) if p["sentence_order_label"] == SWAPPED]
-
-    def kind_of(pair: dict) -> str:
-        if "sentence_order_label" in pair:
-            return "swapped order"
-        if pair["next_sentence_label"] == IS_NEXT:
-            return "true next"
-        return "random, same topic" if topics[pair["a_doc"]] == topics[pair["b_doc"]] else "random, other topic"
-
-    right: dict[str, list[bool]] = {kind: [] for kind in PAIR_KINDS}
-    was_training = model.training
-    model.eval()
-    with torch.no_grad():
-        for pairs, key in ((nsp_pairs, "next_sentence_label"), (sop_pairs, "sentence_order_label")):
-            for start in range(0, len(pairs), batch_size):
-                chunk = pairs[start:start + batch_size]
-                batch = collate(chunk, label_key=key)
-                logits = model(batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                               attention_mask=batch["attention_mask"]).seq_relationship_logits
-                for pair, predicted in zip(chunk, logits.argmax(-1).tolist()):
-                    right[kind_of(pair)].append(predicted == pair[key])
-    model.train(was_training)
-    return {kind: sum(r) / max(1, len(r)) for kind, r in right.items()}
-
-
-# The storybook frames every story: it opens with one of five fixed sentences ("on a warm day in <town>,
-# <a> met <b> at the <scene> .") and closes with one of four ("after a long day at the <scene> , <a> and
-# <b> were very tired ."). A sentence head can solve most order pairs by spotting those two, so what it
-# knows of order is measured apart for windows that hold the opening, the closing, both, or neither
-# (the middle of a story).
-STORY_REGIONS = ("opening", "closing", "opening and closing", "middle")
-SEGMENT_SIZES = ((1, 1), (1, 2), (2, 2), (3, 3))   # sentences in the first and the second segment
-ORDERS = ("in order", "swapped")
-
-
-@dataclass
-class OrderBreakdown:
-    """How often a sentence head is right on consecutive segments of held-out stories, shown in order
-    (right answer 0, "as written") or swapped (right answer 1), by where in the story they were cut."""
-
-    right: dict[tuple[str, tuple[int, int], str], list[bool]] = field(repr=False)   # (region, size, order)
-
-    def _pooled(self, region: str, order: str, size: tuple[int, int] | None) -> list[bool]:
-        check_choice("region", region, STORY_REGIONS)
-        check_choice("order", order, ORDERS)
-        sizes = [size] if size is not None else list(SEGMENT_SIZES)
-        return [r for s in sizes for r in self.right.get((region, tuple(s), order), [])]
-
-    def accuracy(self, region: str, order: str, size: tuple[int, int] | None = None) -> float:
-        """Share right on ``region``'s pairs shown in ``order`` (all segment sizes pooled, or one)."""
-        pooled = self._pooled(region, order, size)
-        return sum(pooled) / len(pooled) if pooled else float("nan")
-
-    def balanced(self, region: str, size: tuple[int, int] | None = None) -> float:
-        """The mean of the in-order and the swapped accuracy: 0.5 for a head that cannot tell order."""
-        return (self.accuracy(region, "in order", size) + self.accuracy(region, "swapped", size)) / 2
-
-    def count(self, region: str, size: tuple[int, int] | None = None) -> int:
-        """Windows (each shown both ways) in ``region``."""
-        return len(self._pooled(region, "in order", size))
-
-
-def sentence_order_breakdown(model, tokenizer, *, num_documents: int = 600, seed: int = 10001,
-                             sizes=SEGMENT_SIZES, max_length: int = 64, batch_size: int = 256) -> OrderBreakdown:
-    """Every window of consecutive sentences of ``num_documents`` new stories (documents from
-    ``seed``), cut into a first segment of k and a second of m sentences for each (k, m) in
-    ``sizes``, shown in order and swapped, scored by the sentence head and sorted by region: does the
-    window hold the story's opening sentence, its closing one, both, or neither?"""
-    check_positive_int("num_documents", num_documents)
-    documents = make_storybook(num_documents, seed=seed)
-    tokenized = tokenize_documents(documents, tokenizer, progress=False)
-    pairs, keys = [], []
-    for sentences in tokenized:
-        n = len(sentences)
-        for k, m in sizes:
-            for start in range(n - k - m + 1):
-                end = start + k + m
-                region = {(True, True): "opening and closing", (True, False): "opening",
-                          (False, True): "closing", (False, False): "middle"}[(start == 0, end == n)]
-                ids_a = [t for s in sentences[start:start + k] for t in s]
-                ids_b = [t for s in sentences[start + k:end] for t in s]
-                for order, (first, second), label in (("in order", (ids_a, ids_b), IN_ORDER),
-                                                      ("swapped", (ids_b, ids_a), SWAPPED)):
-                    pair = fit_pair(tokenizer, first, second, max_length)
-                    pair["sentence_order_label"] = label
-                    pairs.append(pair)
-                    keys.append((region, (k, m), order))
-    right: dict = {}
-    was_training = model.training
-    model.eval()
-    by_length = sorted(range(len(pairs)), key=lambda i: len(pairs[i]["input_ids"]))  # batches of alike length pad little
-    with torch.no_grad():
-        for begin in range(0, len(pairs), batch_size):
-            rows = by_length[begin:begin + batch_size]
-            batch = collate([pairs[i] for i in rows], label_key="sentence_order_label")
-            logits = model(batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                           attention_mask=batch["attention_mask"]).seq_relationship_logits
-            hits = (logits.argmax(-1) == batch["sentence_order_label"]).tolist()
-            for i, hit in zip(rows, hits):
-                right.setdefault(keys[i], []).append(bool(hit))
-    model.train(was_training)
-    return OrderBreakdown(right)
-
-
-def middle_order_cues(*, num_documents: int = 600, seed: int = 10001, sizes=SEGMENT_SIZES) -> dict:
-    """How much of the order of middle-of-story pairs the text itself gives away.
-
-    The storybook draws each body sentence independently, except that an episode's consequence
-    follows its meeting and a dialogue's answer its question (``helpers.text.corpus.SENTENCE_ROLES``).
-    So a swapped pair from the middle of a story (neither its opening nor its closing) shows its order
-    only where it breaks one of those two-sentence units: the cut between the segments falls inside
-    one, or the first segment starts with the second half of one, or the second segment ends with the
-    first half of one. Returns, per (k, m) in ``sizes`` and pooled under ``"all"``, the share of middle
-    windows with such a cue, and ``best``: the accuracy, over in-order and swapped pairs alike, of a
-    reader that gets every pair with a cue right and flips a coin on the others (0.5 + share / 2).
-    """
-    check_positive_int("num_documents", num_documents)
-    _, roles = make_storybook(num_documents, seed=seed, with_roles=True)
-    return count_order_cues(roles, sizes)
-
-
-def count_order_cues(roles, sizes=SEGMENT_SIZES) -> dict:
-    """:func:`middle_order_cues` for given sentence roles (one list per document)."""
-    counts = {tuple(size): [0, 0] for size in sizes}
-    for doc_roles in roles:
-        bound = [role in FOLLOWS_THE_PREVIOUS for role in doc_roles] + [False]   # sentence j is tied to j - 1
-        n = len(doc_roles)
-        for (k, m), count in counts.items():
-            for start in range(1, n - k - m):   # windows that hold neither the first nor the last sentence
-                count[0] += 1
-                count[1] += bound[start] or bound[start + k] or bound[start + k + m]
-    pooled = [sum(c[0] for c in counts.values()), sum(c[1] for c in counts.values())]
-    return {key: {"windows": total, "share": cued / max(1, total), "best": 0.5 + cued / max(1, total) / 2}
-            for key, (total, cued) in [*counts.items(), ("all", pooled)]}
-
-
 # ============================================================================ claims 4-5: fine-tuning
 #
 # Every fine-tuning claim runs the same small recipe: an encoder, the task's head on it, fine-tuned
@@ -564,213 +411,10 @@ def learning_curve(task_name: str, checkpoint: Checkpoint | None = None, *, labe
     return LearningCurve(task=task_name, metric=points[label_counts[0]].metric, points=points)
 
 
-# ============================================================================ paired statistics
+# ============================================================================ one run of a stored comparison
 #
-# Every downstream comparison runs each arm with the same seeds, and a seed fixes the labeled examples,
-# their order, the head's initial weights and dropout: run i of arm X and run i of arm Y differ only in
-# the arm. So the difference between two arms is measured seed by seed (paired), and its mean gets a
-# 95% interval from the t distribution. A difference is called only when its interval excludes zero.
-
-CONFIDENCE = 0.95
-
-
-def _t_two_sided_probability(t: float, df: int) -> float:
-    """P(|T| <= t) for Student's t with ``df`` (an integer >= 1) degrees of freedom.
-
-    The closed form for integer degrees of freedom (Abramowitz and Stegun, 26.7.3-26.7.4): with
-    theta = atan(t / sqrt(df)), a finite sum of powers of cos(theta), odd and even df separately."""
-    theta = math.atan(abs(t) / math.sqrt(df))
-    c2 = math.cos(theta) ** 2
-    if df % 2 == 1:
-        total, term = 0.0, 1.0
-        if df > 1:
-            total = 1.0
-            for k in range(1, (df - 3) // 2 + 1):  # terms 2/3 c^2, (2*4)/(3*5) c^4, ...
-                term *= (2 * k) / (2 * k + 1) * c2
-                total += term
-            total *= math.sin(theta) * math.cos(theta)
-        return 2 / math.pi * (theta + total)
-    total, term = 1.0, 1.0
-    for k in range(1, (df - 2) // 2 + 1):  # terms 1/2 c^2, (1*3)/(2*4) c^4, ...
-        term *= (2 * k - 1) / (2 * k) * c2
-        total += term
-    return math.sin(theta) * total
-
-
-def t_quantile(probability: float, df: int) -> float:
-    """The ``probability`` quantile of Student's t with ``df`` degrees of freedom (no scipy needed):
-    ``t_quantile(0.975, 4)`` is 2.776, the factor of a 95% interval from 5 values."""
-    check_positive_int("df", df)
-    if not (isinstance(probability, (int, float)) and 0 < probability < 1):
-        raise ValueError(f"probability={probability!r} is not allowed: it must be a number between 0 and 1.")
-    if probability == 0.5:
-        return 0.0
-    if probability < 0.5:
-        return -t_quantile(1 - probability, df)
-    target = 2 * probability - 1          # P(|T| <= t) that the quantile must reach
-    low, high = 0.0, 1.0
-    while _t_two_sided_probability(high, df) < target:
-        high *= 2
-    for _ in range(200):                  # bisection: the two-sided probability grows with t
-        middle = (low + high) / 2
-        if _t_two_sided_probability(middle, df) < target:
-            low = middle
-        else:
-            high = middle
-    return (low + high) / 2
-
-
-def mean_and_standard_error(values) -> tuple[float, float]:
-    """The mean of ``values`` and its standard error, sample standard deviation / sqrt(n)."""
-    values = [float(v) for v in values]
-    if not values:
-        raise ValueError("values=[] is not allowed: a mean needs at least one value.")
-    if len(values) == 1:
-        return values[0], float("nan")
-    return statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))
-
-
-@dataclass
-class PairedDifference:
-    """Arm ``first`` minus arm ``second``, seed by seed, with a t interval for the mean difference."""
-
-    first: str
-    second: str
-    differences: list[float]               # one per shared seed, in the seeds' order
-    confidence: float = CONFIDENCE
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.differences)
-
-    @property
-    def standard_error(self) -> float:
-        return mean_and_standard_error(self.differences)[1]
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        """(low, high): the ``confidence`` interval of the mean difference (t, n - 1 degrees of freedom)."""
-        n = len(self.differences)
-        if n < 2:
-            return (-math.inf, math.inf)
-        half = t_quantile(0.5 + self.confidence / 2, n - 1) * self.standard_error
-        return (self.mean - half, self.mean + half)
-
-    @property
-    def shown(self) -> bool:
-        """True when the interval excludes zero: the data show a difference (in the sign of the mean)."""
-        low, high = self.interval
-        return low > 0 or high < 0
-
-    def verdict(self, scale: float = 100.0, unit: str = " points") -> str:
-        """One line a notebook prints: the difference, its interval and what may be said of it."""
-        low, high = self.interval
-        said = (f"{self.first if self.mean > 0 else self.second} ahead" if self.shown else "no difference shown")
-        return (f"{self.first} minus {self.second}: {self.mean * scale:+.1f}{unit} "
-                f"({self.confidence:.0%} interval {low * scale:+.1f} to {high * scale:+.1f}): {said}")
-
-
-@dataclass
-class PairedComparison:
-    """Several arms scored with the same seeds: each arm's mean ± standard error, and every pair's
-    paired difference with its interval. ``scores[arm][i]`` is the score of arm with ``seeds[i]``."""
-
-    scores: dict[str, list[float]]
-    seeds: list[int]
-    confidence: float = CONFIDENCE
-
-    def __post_init__(self) -> None:
-        for arm, values in self.scores.items():
-            if len(values) != len(self.seeds):
-                raise ValueError(f"scores[{arm!r}] has {len(values)} values for {len(self.seeds)} seeds, which is "
-                                 "not allowed: every arm needs one score per shared seed.")
-
-    def mean(self, arm: str) -> float:
-        return statistics.fmean(self.scores[arm])
-
-    def standard_error(self, arm: str) -> float:
-        return mean_and_standard_error(self.scores[arm])[1]
-
-    def interval(self, arm: str) -> tuple[float, float, float]:
-        """(mean, low, high): ``arm``'s mean score and its ``confidence`` interval (t, n - 1 degrees of freedom)."""
-        n = len(self.seeds)
-        half = t_quantile(0.5 + self.confidence / 2, n - 1) * self.standard_error(arm) if n > 1 else math.inf
-        return self.mean(arm), self.mean(arm) - half, self.mean(arm) + half
-
-    def difference(self, first: str, second: str) -> PairedDifference:
-        for arm in (first, second):
-            check_choice("arm", arm, list(self.scores))
-        return PairedDifference(first, second, [a - b for a, b in zip(self.scores[first], self.scores[second])],
-                                self.confidence)
-
-    def differences(self) -> list[PairedDifference]:
-        """Every pair of arms, in the order the arms were given."""
-        arms = list(self.scores)
-        return [self.difference(a, b) for i, a in enumerate(arms) for b in arms[i + 1:]]
-
-    def lines(self, scale: float = 100.0, unit: str = "%") -> list[str]:
-        """Each arm's mean ± standard error, then each pair's verdict."""
-        width = max(len(arm) for arm in self.scores)
-        out = [f"  {arm:{width}s}  {self.mean(arm) * scale:5.1f}{unit} ± {self.standard_error(arm) * scale:.1f} "
-               f"(standard error, {len(self.seeds)} seeds)" for arm in self.scores]
-        return out + [f"  {d.verdict(scale)}" for d in self.differences()]
-
-
-# ============================================================================ the stored comparisons
-#
-# The downstream comparisons of notebook 5c take longer than a notebook may (tens of fine-tuning runs
-# each), so `make comparisons` (benchmarks/comparisons.py) runs them once and stores every run's score
-# in one results file; the notebook, benchmarks/claims.py and the README read that file, and the
-# notebook re-runs one arm and seed live with the stored settings to show that it lands among them.
-
-COMPARISONS_PATH = REPOSITORY_DIR / "benchmarks" / "results" / "comparisons.json"
-PLATEAU_POINTS = 0.02   # twice the steps must move the best arm by less than this
-
-
-@dataclass(frozen=True)
-class ComparisonSpec:
-    """One downstream comparison: the arms (names of :data:`FAMILY`) fine-tuned with one recipe."""
-
-    name: str                          # a short id: "mask-sentiment"
-    question: str                      # what it asks, in words
-    task: str
-    arms: tuple[str, ...]
-    num_train_examples: int
-    steps: int
-    seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
-    learning_rate: float | None = None  # None: finetune's default (5e-4, or 3e-3 with a frozen encoder)
-    freeze_encoder: bool = False
-    splits: tuple[str, ...] = ("test",)
-    test_size: int | None = None         # test examples scored per split (None: the whole split)
-
-    def settings(self) -> dict:
-        """The keyword arguments of :func:`finetune_and_score` that every run of this comparison shares."""
-        return dict(num_train_examples=self.num_train_examples, steps=self.steps, learning_rate=self.learning_rate,
-                    freeze_encoder=self.freeze_encoder, splits=self.splits)
-
-
-MASK_ARMS = ("80/10/10 + NSP", "always [MASK] + NSP")
-SENTENCE_ARMS = ("80/10/10 + NSP", "MLM + SOP", "MLM only")
-MASK_QUESTION = "80/10/10 versus always [MASK]"
-SENTENCE_QUESTION = "NSP versus SOP versus no sentence objective"
-
-# Settings measured so that the best arm is near its plateau (twice the steps moves it by less than 2
-# points; every stored comparison re-checks it) and every arm is far above the majority class.
-COMPARISON_SPECS = (
-    ComparisonSpec("mask-sentiment", MASK_QUESTION, "sentiment", MASK_ARMS, num_train_examples=128, steps=600,
-                   splits=("test", "test_heldout")),
-    ComparisonSpec("mask-ner", MASK_QUESTION, "ner", MASK_ARMS, num_train_examples=128, steps=300,
-                   splits=("test", "test_heldout")),
-    ComparisonSpec("mask-ner-frozen", MASK_QUESTION + ", feature-based (encoder frozen)", "ner", MASK_ARMS,
-                   num_train_examples=128, steps=600, freeze_encoder=True, splits=("test", "test_heldout")),
-    ComparisonSpec("sentence-paraphrase", SENTENCE_QUESTION, "paraphrase", SENTENCE_ARMS, num_train_examples=1000,
-                   steps=400),
-    ComparisonSpec("sentence-qa", SENTENCE_QUESTION, "qa", SENTENCE_ARMS, num_train_examples=1000, steps=1000,
-                   learning_rate=2e-3),
-)
-# Rough seconds per fine-tuning step, relative: only used to start the longest runs first.
-TASK_COST = {"sentiment": 1.0, "ner": 1.1, "paraphrase": 1.6, "qa": 4.0}
-
+# The stored comparisons (helpers.comparisons) run claim 4's recipe at scale; benchmarks/comparisons.py
+# calls this for each of their runs. It lives here, beside the family and the recipe it runs.
 
 _LOADED_FAMILY: dict[str, Checkpoint] = {}
 
@@ -786,95 +430,3 @@ def run_comparison_job(job: tuple) -> tuple:
     run = finetune_and_score(get_task(spec.task), checkpoint.tokenizer, encoder=checkpoint.model, seed=seed,
                              test_size=spec.test_size, **{**spec.settings(), "steps": steps})
     return spec.name, arm, seed, steps, run.scores, run.seconds
-
-
-def machine_facts() -> dict:
-    """The machine a result was measured on: CPU model, logical cores, Python, torch, system."""
-    cpu = platform.processor() or "unknown"
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return dict(cpu=cpu, logical_cpus=os.cpu_count(), python=platform.python_version(), torch=torch.__version__,
-                system=platform.platform())
-
-
-def checkpoint_facts(name: str) -> dict:
-    """What identifies a shipped checkpoint in a results file: its bytes' SHA-256 and how it was made."""
-    path = course_checkpoint_path(name)
-    meta = read_checkpoint_metadata(path)
-    settings = meta.get("settings", {})
-    return dict(file=path.name, sha256=hashlib.sha256(path.read_bytes()).hexdigest(), command=meta.get("command"),
-                corpus_version=meta.get("corpus_version"), sentence_objective=meta.get("sentence_objective"),
-                sop_start=settings.get("sop_start", "document"), steps=meta.get("steps"))
-
-
-@dataclass
-class StoredComparison:
-    """A comparison as the results file holds it: every run's score, the baseline, the plateau check."""
-
-    spec: ComparisonSpec
-    metric: str
-    baseline: dict[str, float | None]              # split -> majority-class accuracy (classification only)
-    scores: dict[str, dict[str, list[float]]]      # arm -> split -> one score per seed, in spec.seeds order
-    seconds: dict[str, list[float]]                # arm -> training seconds per seed
-    plateau_arm: str                               # the best arm, re-run with twice the steps
-    plateau_scores: list[float]                    # its scores at 2 x steps (first split), per seed
-
-    def paired(self, split: str | None = None) -> PairedComparison:
-        split = split or self.spec.splits[0]
-        return PairedComparison({arm: self.scores[arm][split] for arm in self.spec.arms}, list(self.spec.seeds))
-
-    def plateau(self) -> PairedDifference:
-        """The best arm at twice the steps minus the same arm at the comparison's steps, seed by seed."""
-        first = self.scores[self.plateau_arm][self.spec.splits[0]]
-        return PairedDifference(f"{self.plateau_arm}, {2 * self.spec.steps} steps",
-                                f"{self.spec.steps} steps", [b - a for a, b in zip(first, self.plateau_scores)])
-
-    def report(self) -> list[str]:
-        """The lines a notebook prints: the recipe and the baseline, each arm's mean ± standard error,
-        every paired difference with its interval and verdict, and the plateau check."""
-        spec, split = self.spec, self.spec.splits[0]
-        rate = f", learning rate {spec.learning_rate:g}" if spec.learning_rate else ""
-        frozen = ", encoder frozen" if spec.freeze_encoder else ""
-        size = f"{spec.test_size} {split} examples" if spec.test_size else f"the {split} split"
-        lines = [f"{spec.task}: {self.metric.replace('_', ' ')} on {size}; {spec.num_train_examples} labels, "
-                 f"{spec.steps} steps{rate}{frozen}; seeds {list(spec.seeds)} shared by every arm"]
-        base = self.baseline.get(split)
-        if base is not None:
-            lines.append(f"  always answering the most frequent label: {base:.1%}")
-        lines += self.paired().lines()
-        change, (low, high) = self.plateau().mean, self.plateau().interval
-        lines.append(f"  plateau check: {self.plateau_arm} with {2 * spec.steps} steps moved by {100 * change:+.1f} points "
-                     f"(95% interval {100 * low:+.1f} to {100 * high:+.1f}): "
-                     + ("near its plateau (less than 2 points)" if self.at_plateau else "NOT near its plateau"))
-        return lines
-
-    @property
-    def at_plateau(self) -> bool:
-        """Twice the steps moved the best arm's mean score by less than 2 points."""
-        return abs(self.plateau().mean) < PLATEAU_POINTS
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "StoredComparison":
-        spec = data["spec"]
-        spec = ComparisonSpec(**{**spec, **{k: tuple(spec[k]) for k in ("arms", "seeds", "splits")}})
-        return cls(spec=spec, metric=data["metric"], baseline=data["baseline"], scores=data["scores"],
-                   seconds=data["seconds"], plateau_arm=data["plateau_arm"], plateau_scores=data["plateau_scores"])
-
-    def to_dict(self) -> dict:
-        return dict(spec=dataclasses.asdict(self.spec), metric=self.metric, baseline=self.baseline,
-                    scores=self.scores, seconds=self.seconds, plateau_arm=self.plateau_arm,
-                    plateau_scores=self.plateau_scores)
-
-
-def load_comparisons(path=None) -> tuple[dict[str, StoredComparison], dict]:
-    """The stored comparisons ({name: StoredComparison}) and the facts of the run that made them
-    (command, settings, machine, time), from ``path`` (default: the repository's results file)."""
-    path = Path(path) if path is not None else COMPARISONS_PATH
-    if not path.is_file():
-        raise ValueError(f"path={str(path)!r} is not allowed: no such results file; make it with "
-                         "`make comparisons` (benchmarks/comparisons.py).")
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {c["spec"]["name"]: StoredComparison.from_dict(c) for c in data["comparisons"]}, data["run"]

@@ -29,13 +29,13 @@ PACKAGE_DIR = REPOSITORY_DIR / PACKAGE
 # Bottom to top. A module's layer is that of the longest prefix of its dotted name listed here.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("base", ("helpers", "helpers.errors", "helpers.constants", "helpers.paths", "helpers.progress_bars",
-              "helpers.files")),
+              "helpers.files", "helpers.statistics")),
     ("text", ("helpers.text",)),
     ("objectives", ("helpers.objectives",)),
     ("modeling", ("helpers.modeling",)),
     ("training", ("helpers.training",)),
     ("course", ("helpers.course",)),
-    ("experiments", ("helpers.experiments", "helpers.cost")),
+    ("experiments", ("helpers.experiments", "helpers.cost", "helpers.sentence_heads", "helpers.comparisons")),
     ("commands", ("helpers.pretrain", "helpers.export")),
 ]
 _RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes}

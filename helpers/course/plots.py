@@ -17,6 +17,8 @@ import torch
 from helpers.errors import show
 # The learner's progress figure lives in its own module; importing it from here keeps working.
 from helpers.course.progress_plot import plot_progress  # noqa: F401
+# The placement of value labels too (pure arithmetic; plot_learning_curve uses it).
+from helpers.course.label_layout import LABEL_GAP, label_positions
 
 WIDTH = 10.0  # inches: fills a notebook column at the default 100 dpi
 
@@ -387,40 +389,6 @@ def plot_log_panels(quantities: Mapping[str, Mapping[str, float]], *, title: str
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-LABEL_GAP = 0.055  # the least vertical distance between two value labels, in axis units (score 0 to 1)
-
-
-def label_positions(values: Sequence[float], *, gap: float) -> list[float]:
-    """Heights for value labels: each label at its value, moved apart so that any two are >= ``gap``.
-
-    Labels keep their order; a cluster of close values is spread evenly around its own centre.
-
-    >>> [round(v, 2) for v in label_positions([0.70, 0.71, 0.20], gap=0.05)]
-    [0.68, 0.73, 0.2]
-    """
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    clusters: list[list[int]] = []  # runs of labels (in value order) that must be spread together
-    for i in order:
-        clusters.append([i])
-        while len(clusters) > 1:
-            low, high = clusters[-2], clusters[-1]
-            low_top = _centre(values, low) + gap * (len(low) - 1) / 2
-            high_bottom = _centre(values, high) - gap * (len(high) - 1) / 2
-            if high_bottom - low_top >= gap - 1e-12:
-                break
-            clusters[-2:] = [low + high]
-    heights = [0.0] * len(values)
-    for cluster in clusters:
-        bottom = _centre(values, cluster) - gap * (len(cluster) - 1) / 2
-        for k, i in enumerate(cluster):
-            heights[i] = bottom + k * gap
-    return heights
-
-
-def _centre(values: Sequence[float], cluster: list[int]) -> float:
-    return sum(values[i] for i in cluster) / len(cluster)
 
 
 def plot_learning_curve(curves: Mapping[str, Mapping[int, float]], *, title: str, ylabel: str = "test accuracy",

@@ -121,7 +121,8 @@ def test_figures_have_titles_and_labelled_axes():
 def test_learning_curve_value_labels_never_overlap():
     from itertools import combinations
 
-    from helpers.course.plots import LABEL_GAP, label_positions, plot_learning_curve
+    from helpers.course.label_layout import LABEL_GAP, label_positions
+    from helpers.course.plots import plot_learning_curve
 
     values = [0.84, 0.83, 0.55, 0.40, 0.41]
     heights = label_positions(values, gap=0.05)

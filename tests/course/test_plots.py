@@ -51,7 +51,8 @@ def test_plots_load_no_training_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPOSITORY_DIR)}).stdout
     loaded = eval(out)  # a printed list of module names
-    assert loaded == ["helpers.course", "helpers.course.plots", "helpers.course.progress_plot", "helpers.errors"], loaded
+    assert loaded == ["helpers.course", "helpers.course.label_layout", "helpers.course.plots",
+                      "helpers.course.progress_plot", "helpers.errors"], loaded
 
 
 def test_plot_ours_beside_paper_gives_each_arm_one_colour():

@@ -7,14 +7,15 @@ import os
 
 import pytest
 
-from helpers.course import progress
+from helpers.course import progress, progress_store, progress_upgrade
 from helpers.course.content import load_quiz
 from helpers.course.exercises import EXERCISES
+from helpers.course.leitner import LEITNER_BOXES, leitner_update
 from helpers.course.plots import plot_progress
-from helpers.course.progress import (LEITNER_BOXES, LearnerState, ProgressError, ProgressStore, apply_answer,
-                                     card_boxes, classify, counts_as_correct, leitner_update, needs_review,
-                                     progress_path, progress_summary, record_answer, record_card, review_ids,
-                                     start_practice_round, v1_choice_order)
+from helpers.course.progress import (LearnerState, apply_answer, card_boxes, counts_as_correct, needs_review,
+                                     progress_summary, record_answer, record_card, review_ids, start_practice_round)
+from helpers.course.progress_store import ProgressError, ProgressStore, classify, progress_path
+from helpers.course.progress_upgrade import v1_choice_order
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def store(tmp_path, monkeypatch):
 
 def test_env_var_overrides_default_location(tmp_path, monkeypatch):
     monkeypatch.delenv("BERT_COURSE_PROGRESS", raising=False)
-    assert progress_path() == (progress.DEFAULT_PATH).expanduser()
+    assert progress_path() == (progress_store.DEFAULT_PATH).expanduser()
     assert str(progress_path()).endswith(os.path.join(".bert_course", "progress.json"))
     monkeypatch.setenv("BERT_COURSE_PROGRESS", str(tmp_path / "elsewhere.json"))
     assert progress_path() == tmp_path / "elsewhere.json"
@@ -83,7 +84,7 @@ def test_crash_mid_write_keeps_the_old_file(store, monkeypatch):
         raise OSError("simulated power cut")
 
     for name in ("fsync", "replace"):  # crash before the data is on disk, and at the rename
-        monkeypatch.setattr(progress.os, name, crash)
+        monkeypatch.setattr(os, name, crash)
         with pytest.raises(OSError, match="simulated power cut"):
             record_answer("b", "mlm", "multiple_choice", True, store=store)
         monkeypatch.undo()
@@ -106,7 +107,7 @@ def test_a_damaged_progress_file_is_moved_aside_with_a_warning(store, garbage):
     store.path.write_bytes(garbage)
     with pytest.warns(RuntimeWarning, match="could not be read.*moved to"):
         data = store.load()
-    assert data == progress.empty_progress()
+    assert data == progress_store.empty_progress()
     aside = [p for p in store.path.parent.iterdir() if ".corrupt-" in p.name]
     assert len(aside) == 1 and aside[0].read_bytes() == garbage  # nothing silently lost
     record_answer("q", "mlm", "self_check", True, store=store)  # and a fresh file works
@@ -442,7 +443,7 @@ FROZEN_V1_DIGEST = "631a8f3c15a62ef9b3238d64f4683c88ab4433341330295e1568ad691f19
 
 def test_the_frozen_version_1_order_is_never_edited():
     """Old letters refer to it: changing it would silently move every old answer."""
-    raw = (progress.V1_CHOICE_ORDER_PATH).read_text()
+    raw = (progress_upgrade.V1_CHOICE_ORDER_PATH).read_text()
     questions = json.loads(raw)["questions"]
     digest = hashlib.sha256(json.dumps(questions, sort_keys=True).encode()).hexdigest()
     assert len(questions) == 49 and digest == FROZEN_V1_DIGEST
@@ -483,3 +484,12 @@ def test_review_ids_follow_the_course_order_and_leave_predictions_out(store):
                   choice_ids=["the-two-models-score-about"], store=store)
     record_answer("removed-long-ago", "mlm", "multiple_choice", False, choice_ids=["x"], store=store)
     assert review_ids(store.load()["answers"]) == ["mlm-mix", "practice-generation"]
+
+
+def test_the_store_and_upgrade_names_still_import_from_the_progress_module():
+    for module in (progress_store, progress_upgrade):
+        names = [n for n, v in vars(module).items() if not n.startswith("_")
+                 and (getattr(v, "__module__", None) == module.__name__
+                      or n in ("ENV_VAR", "DEFAULT_PATH", "VERSION", "V1_CHOICE_ORDER_PATH"))]
+        assert names and all(getattr(progress, n) is getattr(module, n) for n in names), module.__name__
+    assert progress.LEITNER_BOXES == LEITNER_BOXES and progress.leitner_update is leitner_update

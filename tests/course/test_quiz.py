@@ -11,9 +11,11 @@ from nbconvert import HTMLExporter
 from helpers.course.content import (Choice, MultipleChoiceQuestion, PredictionQuestion, SelfCheckQuestion,
                                     load_quiz, load_quiz_bank)
 from helpers.course.progress import LearnerState, ProgressStore, progress_summary, record_answer
-from helpers.course.quiz import (MultipleChoice, Prediction, Quiz, ReviewRound, SelfCheck, choice_order,
-                                 compare_prediction, pick_the_head, predict_first, question_widget, quiz,
-                                 review_round, self_check)
+from helpers.course import predictions, question_widgets
+from helpers.course import quiz as quiz_module
+from helpers.course.predictions import Prediction, compare_prediction, predict_first
+from helpers.course.question_widgets import MultipleChoice, SelfCheck, choice_order, question_widget
+from helpers.course.quiz import Quiz, ReviewRound, pick_the_head, quiz, review_round, self_check
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 AUTHORED = LearnerState()  # no seed: the authored order, nothing saved before
@@ -462,3 +464,13 @@ def test_no_position_holds_more_than_40_percent_of_the_right_answers():
         counts = right_positions([q for q in load_quiz(topic) if q.kind == "multiple_choice"])
         if sum(counts.values()) >= 3:
             assert max(counts.values()) <= 0.5 * sum(counts.values()), (topic, counts)
+
+
+def test_the_question_and_prediction_widgets_still_import_from_the_quiz_module():
+    for module in (question_widgets, predictions):
+        names = [n for n, v in vars(module).items() if not n.startswith("_")
+                 and getattr(v, "__module__", None) == module.__name__]
+        assert names and all(getattr(quiz_module, n) is getattr(module, n) for n in names), module.__name__
+    for constant in ("LETTERS", "REMEMBER", "SHORT_CHOICE"):
+        assert getattr(quiz_module, constant) is getattr(question_widgets, constant)
+    assert quiz_module.PREDICTION_NOTE is predictions.PREDICTION_NOTE

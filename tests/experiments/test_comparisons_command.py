@@ -2,6 +2,7 @@
 work; a quick run writes a results file that the experiments layer reads back."""
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 
@@ -34,7 +35,7 @@ def test_bad_requests_exit_2_with_one_line(command, capsys, argv, message):
 def test_quick_run_of_one_comparison_writes_a_readable_file(command, tmp_path, monkeypatch):
     out = tmp_path / "quick.json"
     monkeypatch.setattr(command, "quick_specs", lambda specs: [
-        ex.dataclasses.replace(s, seeds=(0, 1), steps=2, num_train_examples=8, test_size=10) for s in specs])
+        dataclasses.replace(s, seeds=(0, 1), steps=2, num_train_examples=8, test_size=10) for s in specs])
     assert command.main(["--quick", "--only", "mask-ner", "--workers", "1", "--out", str(out)]) == 0
     comparisons, run = ex.load_comparisons(out)
     stored = comparisons["mask-ner"]
