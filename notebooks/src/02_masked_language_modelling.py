@@ -214,12 +214,12 @@ fig = plot_training_curves(payoff.curves_for_plot(), steps=payoff.steps, ylabel=
 #
 # - **A correct masking learns**: yours (or the stand-in) and the course's rise together, far above the
 #   most-common-word line; they differ only in the random draws.
-# - **Labels that are the corrupted tokens** (labels built from the corrupted copy) stay flat, near the
+# - **Labels that are the corrupted tokens** (labels built from the corrupted copy) stay flat, below the
 #   most-common-word line: at a `[MASK]` the "answer" it is trained on is `[MASK]` itself, so it learns
 #   to copy its input, which is right only where the token was kept.
 # - **Inputs left uncorrupted** (labels set, tokens never replaced) stay flat there too: during training
 #   the answer is always visible, so the model copies; on held-out text, where the answer is hidden, it
-#   has learnt nothing to fall back on.
+#   has learnt nothing to fall back on, not even the most common word.
 # - **Two mistakes do not show here.** The 80/10/10 choice drawn once per sequence instead of once per
 #   token trains about as well on this measure, and labels on *every* token even score higher in so
 #   short a run (every position gives a gradient). A curve cannot catch them; the checks can. The first

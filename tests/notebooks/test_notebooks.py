@@ -236,3 +236,39 @@ def test_percent_format_parser_splits_cells():
     assert build.parse_percent(text) == [("markdown", "# Title\n\ntext"), ("code", "x = 1\n\nprint(x)")]
     with pytest.raises(ValueError, match="must start with"):
         build.parse_percent("# %% [markdown]\nnot a comment\n")
+
+
+# A listing that solves an exercise: the check call it answers, and what the listing shows.
+SOLUTION_LISTINGS = {
+    "check_corrupt": ("mask_tokens",),
+    "check_mlm_loss": ("BertForPreTraining.forward",),
+    "check_heads": ("BertForSequenceClassification.forward", "BertForTokenClassification.forward",
+                    "BertForQuestionAnswering.forward"),
+    "check_align_labels": ("encode_example",),
+}
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_a_solution_listing_comes_after_its_exercise_and_stays_folded(source):
+    """Attempt first: the code that solves an exercise is listed only after the exercise's check, and
+    through ``course_version`` (folded until the check passes), never with ``show_source``."""
+    cells = [text for kind, text in build.parse_percent(source.read_text()) if kind == "code"]
+    for check, listed in SOLUTION_LISTINGS.items():
+        checked_at = next((i for i, text in enumerate(cells) if f"{check}(" in text), None)
+        for i, text in enumerate(cells):
+            for name in listed:
+                for call in ("show_source(", "course_version("):
+                    if re.search(re.escape(call) + r"[^)]*\b" + re.escape(name) + r"\b", text):
+                        where = f"{source.name}: code cell {i} lists {name}"
+                        assert call == "course_version(", f"{where} with show_source: it solves {check}'s exercise"
+                        assert checked_at is not None and i > checked_at, f"{where} before {check}"
+
+
+@pytest.mark.parametrize("path", IPYNBS, ids=lambda p: p.stem)
+def test_stored_solution_listings_are_folded(path):
+    """The saved view of a fresh run shows every course version folded (no learner has passed yet)."""
+    for cell in load(path).cells:
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html", "")
+            if "bert-course-version" in html:
+                assert "<details class=\"bert-course-version\">" in html, f"{path.name}: a listing is stored open"
