@@ -19,7 +19,7 @@ MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 MEASURED = ("helpers/**/*.py", "benchmarks/*.py", "scripts/*.py")
 # Being rewritten by their owners this round (issue 21 leaves them to them).
-EXEMPT = ("helpers/course/exercises", "benchmarks/claims.py")
+EXEMPT: tuple[str, ...] = ()  # none now: every module meets the limits
 
 
 @dataclass(frozen=True)
