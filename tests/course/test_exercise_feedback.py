@@ -221,11 +221,15 @@ def test_an_interrupt_is_one_line_and_the_attempt_is_saved(tmp_path):
     assert entry["attempts"] == 1 and entry["passed"] is False
 
 
+def interrupts_itself(*args, **kwargs):
+    """A real SIGINT that arrives while the learner's function runs (sent from inside it, so a slow
+    machine cannot deliver it before the check has started), then a wait it never finishes."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)
+
+
 def test_a_real_sigint_during_the_check_is_caught():
-    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
-    result = ex.run_check("nsp-example", sleeps, seconds=5)
-    timer.join()
+    result = ex.run_check("nsp-example", interrupts_itself, seconds=10)
     assert "you interrupted the check" in result.stopped
 
 
