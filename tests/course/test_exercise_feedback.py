@@ -229,7 +229,13 @@ def interrupts_itself(*args, **kwargs):
 
 
 def test_a_real_sigint_during_the_check_is_caught():
-    result = ex.run_check("nsp-example", interrupts_itself, seconds=10)
+    # A process started in the background by a non-interactive shell (nohup, `cmd &`) inherits SIGINT
+    # ignored, and Python then leaves it ignored; a learner's kernel has Python's usual handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        result = ex.run_check("nsp-example", interrupts_itself, seconds=10)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert "you interrupted the check" in result.stopped
 
 
