@@ -70,11 +70,13 @@ def plot_attention_masks(tokens: Sequence[str]):
 
 def plot_training_curves(curves: Mapping[str, Sequence[float]], *, title: str, xlabel: str = "training step",
                          ylabel: str = "loss", steps: Sequence[int] | None = None, smooth: int = 1,
-                         log_y: bool = False):
+                         log_y: bool = False, baselines: Mapping[str, float] | None = None,
+                         legend_outside: bool = False):
     """One line per named curve (for example the causal and the bidirectional model's losses).
 
     ``smooth`` > 1 draws a moving average over that many points, so noisy per-step losses read
-    as trends.
+    as trends. ``baselines`` are drawn as dashed horizontal lines (a reference, not a run);
+    ``legend_outside`` puts the legend right of the plot, where many curves would hide it.
     """
     _check_nonempty("curves", curves)
     if not isinstance(smooth, int) or smooth < 1:
@@ -89,13 +91,18 @@ def plot_training_curves(curves: Mapping[str, Sequence[float]], *, title: str, x
             values = np.convolve(values, kernel, mode="valid")
             x = x[smooth - 1:]
         ax.plot(x, values, label=name, linewidth=2)
+    for name, value in (baselines or {}).items():
+        ax.axhline(value, color="grey", linestyle="--", linewidth=1.5, label=name)
     if log_y:
         ax.set_yscale("log")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if legend_outside:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    else:
+        ax.legend()
     fig.tight_layout()
     return fig
 

@@ -206,8 +206,10 @@ print(f"This run: {payoff.seconds:.0f} s. The other curves: {payoff.stored}")
 for name, accuracy in payoff.accuracy.items():
     print(f"  {accuracy:6.1%}  {name}")
 print(f"  {payoff.frequency_baseline:6.1%}  always the most common word")
-fig = plot_training_curves(payoff.curves_for_plot(), steps=payoff.steps, ylabel="held-out MLM accuracy",
-                           title="Held-out MLM accuracy at the selected positions: your masking and others")
+fig = plot_training_curves(payoff.accuracy_curves, steps=payoff.steps, ylabel="held-out MLM accuracy",
+                           title="Held-out MLM accuracy at the selected positions: your masking and others",
+                           baselines={"always the most common word": payoff.frequency_baseline},
+                           legend_outside=True)
 
 # %% [markdown]
 # What the curves say:

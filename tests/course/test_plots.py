@@ -69,3 +69,19 @@ def test_plot_ours_beside_paper_gives_each_arm_one_colour():
     assert colour_of(ours)[90.0] == colour_of(paper)[84.5] and colour_of(ours)[80.0] == colour_of(paper)[84.0]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a", "b"]
     plt.close(fig)
+
+
+def test_training_curves_draw_baselines_dashed_and_the_legend_outside():
+    import matplotlib.pyplot as plt
+
+    from helpers.course.plots import plot_training_curves
+
+    fig = plot_training_curves({"run": [0.1, 0.3, 0.4]}, steps=[0, 100, 200], title="t",
+                               baselines={"most common word": 0.13}, legend_outside=True)
+    ax = fig.axes[0]
+    run, baseline = ax.get_lines()
+    assert run.get_linestyle() == "-" and baseline.get_linestyle() == "--"
+    assert list(baseline.get_ydata()) == [0.13, 0.13]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["run", "most common word"]
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.bbox.x1 - 1  # right of the axes
+    plt.close(fig)
