@@ -21,6 +21,11 @@ except ImportError:  # pragma: no cover - no IPython/ipywidgets: tqdm.auto is th
     _tqdm_notebook = None
 
 
+# Seconds between redraws of a notebook bar (tqdm's default is 0.1). Each redraw is a few widget
+# messages on the kernel's output channel; a 90-second run at 10 redraws a second sends about 2,000,
+# more than a client that reads only after the cell (nbval) can buffer, and the overflow is dropped.
+NOTEBOOK_MININTERVAL = 0.5
+
 if _tqdm_notebook is not None and issubclass(_auto_tqdm, _tqdm_notebook):
 
     class tqdm(_auto_tqdm):  # noqa: N801 - tqdm's own name, so it is a drop-in replacement
@@ -28,6 +33,7 @@ if _tqdm_notebook is not None and issubclass(_auto_tqdm, _tqdm_notebook):
 
         def __init__(self, *args, **kwargs):
             show = kwargs.pop("display", True)
+            kwargs.setdefault("mininterval", NOTEBOOK_MININTERVAL)
             self._handle = None
             super().__init__(*args, display=False, **kwargs)
             if show and not self.disable and self.delay <= 0:
