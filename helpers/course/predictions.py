@@ -9,10 +9,10 @@ import html
 import ipywidgets as widgets
 
 from helpers.course.content import PredictionQuestion, load_quiz
-from helpers.course.progress import LearnerState, apply_answer, record_answer
+from helpers.course.progress import LearnerState
 from helpers.course.progress_store import ProgressStore
-from helpers.course.question_widgets import LETTERS, _question_html, _state_for
-from helpers.course.widget_base import StaticFallback, save_or_report
+from helpers.course.question_widgets import LETTERS, _question_html, _remember_answer, _state_for
+from helpers.course.widget_base import StaticFallback
 from helpers.errors import show
 
 PREDICTION_NOTE = "Saved. We will compare after the run."
@@ -76,15 +76,8 @@ class Prediction(StaticFallback, widgets.VBox):
             button.button_style = "info" if i == index else ""
         self.feedback.value = (f"<p><strong>Your prediction: {LETTERS[index]}.</strong> "
                                f"{html.escape(self.question.choices[index])}<br>{PREDICTION_NOTE}</p>")
-        q, ids = self.question, [self.ids[index]]
-        entry = apply_answer(self.entry, topic=q.topic, kind=q.kind, correct=False, choice_ids=ids)
-        if self.save:
-            saved: dict = {}
-            # Not graded: "correct" is stored as False and progress_summary leaves predictions out.
-            if save_or_report(lambda: saved.update(record_answer(q.id, q.topic, q.kind, False, choice_ids=ids,
-                                                                 store=self.store)), self.status):
-                entry = saved
-        self.entry = entry
+        # Not graded: "correct" is stored as False and progress_summary leaves predictions out.
+        self.entry = _remember_answer(self, False, choice_ids=[self.ids[index]])
 
     def fallback_html(self) -> str:
         choices = "".join(f"<li>{LETTERS[i]}. {html.escape(t)}</li>" for i, t in enumerate(self.question.choices))

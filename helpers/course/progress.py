@@ -156,6 +156,13 @@ def start_practice_round(*, store: ProgressStore | None = None) -> int:
     return data["practice_rounds"]
 
 
+def _exercise_entry(data: dict, exercise_id: str) -> dict:
+    """The saved entry of one exercise, created (with the ``"exercises"`` key itself) on first use."""
+    if not isinstance(data.get("exercises"), dict):
+        data["exercises"] = {}
+    return data["exercises"].setdefault(exercise_id, {"attempts": 0, "passed": False, "first_pass_attempt": None})
+
+
 def record_exercise(exercise_id: str, passed: bool, *, notebook: int,
                     store: ProgressStore | None = None) -> dict:
     """Record one checked attempt at a coding exercise (``helpers.course.exercises``); return its entry.
@@ -167,10 +174,7 @@ def record_exercise(exercise_id: str, passed: bool, *, notebook: int,
     store = store or ProgressStore()
 
     def change(data: dict) -> None:
-        if not isinstance(data.get("exercises"), dict):
-            data["exercises"] = {}
-        entry = data["exercises"].setdefault(exercise_id, {"attempts": 0, "passed": False,
-                                                           "first_pass_attempt": None})
+        entry = _exercise_entry(data, exercise_id)
         entry["attempts"] += 1
         if passed and not entry["passed"]:
             entry["first_pass_attempt"] = entry["attempts"]
@@ -191,10 +195,7 @@ def record_exercise_help(exercise_id: str, kind: str, *, notebook, store: Progre
     store = store or ProgressStore()
 
     def change(data: dict) -> None:
-        if not isinstance(data.get("exercises"), dict):
-            data["exercises"] = {}
-        entry = data["exercises"].setdefault(exercise_id, {"attempts": 0, "passed": False,
-                                                           "first_pass_attempt": None})
+        entry = _exercise_entry(data, exercise_id)
         entry[key] = entry.get(key, 0) + 1
         entry.update(notebook=notebook, updated=_now())
 

@@ -62,6 +62,20 @@ def _state_for(state: LearnerState | None, store: ProgressStore | None, save: bo
     return LearnerState.load(store) if save else LearnerState()
 
 
+def _remember_answer(widget, correct: bool, **answer) -> dict:
+    """A question widget's entry after one more attempt: applied in memory, then saved if the widget
+    saves; the saved entry when saving worked (the same rule in memory as on disk, so the score holds
+    when nothing can be saved). ``answer``: ``choice_ids``, ``text``, ``first_in_showing``."""
+    q = widget.question
+    entry = apply_answer(widget.entry, topic=q.topic, kind=q.kind, correct=correct, **answer)
+    if widget.save:
+        saved: dict = {}
+        if save_or_report(lambda: saved.update(record_answer(q.id, q.topic, q.kind, correct, store=widget.store,
+                                                             **answer)), widget.status):
+            entry = saved
+    return entry
+
+
 def _question_html(question: Question, number: int | None) -> str:
     label = f"Question {number}" if number is not None else "Question"
     if question.kind == "pick_head":
@@ -233,17 +247,8 @@ class MultipleChoice(StaticFallback, widgets.VBox):
         self.previous.value, self.show_previous_button.layout.display = "", "none"
         for row in self.rows.values():
             row.remove_class("bert-choice-chosen-before")
-        q, ids = self.question, [self.ids[i] for i in indices]
-        # The same rule in memory as on disk, so the score holds when nothing can be saved.
-        entry = apply_answer(self.entry, topic=q.topic, kind=q.kind, correct=correct, choice_ids=ids,
-                             first_in_showing=first)
-        if self.save:
-            saved: dict = {}
-            if save_or_report(lambda: saved.update(record_answer(q.id, q.topic, q.kind, correct, choice_ids=ids,
-                                                                 first_in_showing=first, store=self.store)),
-                              self.status):
-                entry = saved
-        self.entry = entry
+        self.entry = _remember_answer(self, correct, choice_ids=[self.ids[i] for i in indices],
+                                      first_in_showing=first)
         if self.on_answer:
             self.on_answer(self)
 
@@ -382,15 +387,8 @@ class SelfCheck(StaticFallback, widgets.VBox):
         self.feedback.value = ("<p>✓ Marked as <strong>got it</strong>.</p>" if got_it else
                                "<p>Marked as <strong>not yet</strong>: reread the model answer, "
                                "and try this question again later.</p>")
-        q, text = self.question, self.answer_box.value[:2000] or None
-        entry = apply_answer(self.entry, topic=q.topic, kind=q.kind, correct=got_it, text=text, first_in_showing=first)
-        if self.save:
-            saved: dict = {}
-            if save_or_report(lambda: saved.update(record_answer(q.id, q.topic, q.kind, got_it, text=text,
-                                                                 first_in_showing=first, store=self.store)),
-                              self.status):
-                entry = saved
-        self.entry = entry
+        self.entry = _remember_answer(self, got_it, text=self.answer_box.value[:2000] or None,
+                                      first_in_showing=first)
         if self.on_answer:
             self.on_answer(self)
 
