@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
-SOURCES = NOTEBOOKS / "src"
-TIMINGS = NOTEBOOKS / "timings.md"
+_spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
+_build = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_build)
+SOURCES, TIMINGS = _build.SOURCES, _build.TIMINGS  # where the builder reads the sources and writes the timings
 NAME = re.compile(r"^(?P<number>[0-9]{2})(?P<letter>[a-z]?)_[a-z0-9_]+$")
 
 READING_WORDS_PER_MINUTE = 150
@@ -54,10 +55,6 @@ STRETCH_CHECKS = ("check_fixed_count", "check_pretraining_loss", "check_align_la
 QUESTION_KINDS = {"multiple_choice": "multiple-choice question", "self_check": "self-check question",
                   "pick_head": "pick-the-head task"}
 CORE_LIMITS = {"words": 9_000, "seconds": 360.0, "seconds_per_notebook": 120.0}
-
-_spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
-_build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_build)
 
 
 @dataclass
