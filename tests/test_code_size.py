@@ -1,14 +1,11 @@
 """No module over 500 lines, no function over 60 (docstrings not counted), outside tests: measured by
 ``scripts/code_size.py``, which also prints the table."""
-import importlib.util
-import sys
 
 from helpers.paths import REPOSITORY_DIR
 
-spec = importlib.util.spec_from_file_location("code_size", REPOSITORY_DIR / "scripts" / "code_size.py")
-code_size = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = code_size  # dataclasses look their module up there
-spec.loader.exec_module(code_size)
+from scripts_as_modules import load_script  # tests/ is on sys.path (conftest.py)
+
+code_size = load_script("scripts/code_size.py")
 
 
 def test_modules_and_functions_stay_small():

@@ -2,20 +2,18 @@
 comparisons, with each pair's interval and the plateau check."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
 from helpers import experiments as ex
-from helpers.paths import REPOSITORY_DIR
+
+from scripts_as_modules import load_script  # tests/ is on sys.path (conftest.py)
 
 
 @pytest.fixture()
 def claims():
-    spec = importlib.util.spec_from_file_location("claims", REPOSITORY_DIR / "benchmarks" / "claims.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("benchmarks/claims.py")
     module.ROWS.clear()
     return module
 

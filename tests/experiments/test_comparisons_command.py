@@ -3,21 +3,18 @@ work; a quick run writes a results file that the experiments layer reads back.""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 
 import pytest
 
 from helpers import experiments as ex
-from helpers.paths import REPOSITORY_DIR
+
+from scripts_as_modules import load_script  # tests/ is on sys.path (conftest.py)
 
 
 @pytest.fixture(scope="module")
 def command():
-    spec = importlib.util.spec_from_file_location("comparisons", REPOSITORY_DIR / "benchmarks" / "comparisons.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/comparisons.py")
 
 
 @pytest.mark.parametrize("argv, message", [

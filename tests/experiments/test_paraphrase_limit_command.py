@@ -1,20 +1,18 @@
 """benchmarks/paraphrase_limit.py: bad requests exit 2 with one line; a tiny run writes every kind of pair."""
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
 from helpers.paths import REPOSITORY_DIR
 
+from scripts_as_modules import load_script  # tests/ is on sys.path (conftest.py)
+
 
 @pytest.fixture(scope="module")
 def command():
-    spec = importlib.util.spec_from_file_location("paraphrase_limit", REPOSITORY_DIR / "benchmarks" / "paraphrase_limit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks/paraphrase_limit.py")
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import importlib.util
 
 import pytest
 import torch
@@ -12,8 +11,9 @@ from helpers import files
 from helpers.modeling.bert import BertConfig, BertForPreTraining
 from helpers.modeling.fill_mask import fill_mask
 from helpers.modeling.checkpoints import load_checkpoint, parameter_hash, save_checkpoint
-from helpers.paths import REPOSITORY_DIR
 from helpers.text.tokenizer import WordPieceTokenizer
+
+from scripts_as_modules import load_script  # tests/ is on sys.path (conftest.py)
 
 TEXTS = ["the small dog barks at the mailman .", "this teddy bear is so cute .",
          "the cat sleeps on the warm mat .", "a big dog runs in the park ."] * 5
@@ -205,10 +205,7 @@ def test_a_device_this_machine_lacks_is_one_clear_error(saved, monkeypatch, devi
 
 
 def test_the_script_adds_a_checksum_and_changes_nothing_else(saved):
-    spec = importlib.util.spec_from_file_location("add_checkpoint_checksum",
-                                                  REPOSITORY_DIR / "scripts" / "add_checkpoint_checksum.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = load_script("scripts/add_checkpoint_checksum.py")
     path, model, _ = saved
     payload = torch.load(path, weights_only=True)
     del payload["weights_sha256"]

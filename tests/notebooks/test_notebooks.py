@@ -16,12 +16,13 @@ limits of its own (words of prose, seconds of computing: ``scripts/course_length
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from scripts_as_modules import load_script  # tests/ is on sys.path (conftest.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
@@ -29,13 +30,9 @@ SOURCES = sorted((NOTEBOOKS / "src").glob("[0-9][0-9]*_*.py"))
 IPYNBS = sorted(NOTEBOOKS.glob("[0-9][0-9]*_*.ipynb"))
 NAME = re.compile(r"^(?P<number>[0-9]{2})(?P<letter>[a-z]?)_[a-z0-9_]+$")  # 04_pretraining, 05b_bert_at_real_scale
 
-spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "scripts" / "build_notebooks.py")
-build = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(build)
+build = load_script("scripts/build_notebooks.py")
 
-spec = importlib.util.spec_from_file_location("course_length", ROOT / "scripts" / "course_length.py")
-length = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(length)
+length = load_script("scripts/course_length.py")
 
 
 def load(path: Path):

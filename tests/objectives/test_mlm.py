@@ -9,23 +9,7 @@ import torch
 from helpers.objectives.mlm import (KEPT, MASKED, NOT_SELECTED, RANDOMISED, MaskedBatch, mask_statistics,
                          mask_tokens)
 
-VOCAB = 50
-MASK_ID = 4
-
-
-def make_batch(batch: int = 1000, seq: int = 128, seed: int = 0):
-    """[CLS] A [SEP] B [SEP] [PAD]... with varying lengths; ids of real words are >= 5."""
-    g = torch.Generator().manual_seed(seed)
-    ids = torch.randint(5, VOCAB, (batch, seq), generator=g)
-    lengths = torch.randint(seq // 4, seq + 1, (batch,), generator=g)
-    rows = torch.arange(batch)
-    real = torch.arange(seq)[None, :] < lengths[:, None]
-    ids[:, 0] = 2
-    ids[rows, lengths // 2] = 3
-    ids[rows, lengths - 1] = 3
-    ids[~real] = 0
-    special = (ids == 0) | (ids == 2) | (ids == 3)
-    return ids, special
+from mlm_batches import MASK_ID, VOCAB, make_batch  # tests/ is on sys.path (conftest.py)
 
 
 @pytest.fixture(scope="module")

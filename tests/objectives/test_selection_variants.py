@@ -16,8 +16,7 @@ import torch
 
 from helpers.objectives.mlm import NOT_SELECTED, MaskedBatch, mask_tokens
 
-VOCAB = 50
-MASK_ID = 4
+from mlm_batches import MASK_ID, VOCAB, make_batch  # tests/ is on sys.path (conftest.py)
 
 
 def _rand(shape, generator, device):
@@ -98,21 +97,6 @@ def mask_with(ids: torch.Tensor, special: torch.Tensor, *, scheme: str = "bernou
         selected = select_units(candidate, torch.ones_like(ids), mlm_probability, scheme, max_predictions, generator)
     return mask_tokens(ids, ~selected, vocab_size=VOCAB, mask_token_id=MASK_ID, mlm_probability=1.0,
                        generator=generator)
-
-
-def make_batch(batch: int = 1000, seq: int = 128, seed: int = 0):
-    """[CLS] A [SEP] B [SEP] [PAD]... with varying lengths; ids of real words are >= 5."""
-    g = torch.Generator().manual_seed(seed)
-    ids = torch.randint(5, VOCAB, (batch, seq), generator=g)
-    lengths = torch.randint(seq // 4, seq + 1, (batch,), generator=g)
-    rows = torch.arange(batch)
-    real = torch.arange(seq)[None, :] < lengths[:, None]
-    ids[:, 0] = 2
-    ids[rows, lengths // 2] = 3
-    ids[rows, lengths - 1] = 3
-    ids[~real] = 0
-    special = (ids == 0) | (ids == 2) | (ids == 3)
-    return ids, special
 
 
 def words_of(continuation: torch.Tensor, candidate: torch.Tensor):
@@ -205,7 +189,6 @@ def test_whole_word_bernoulli_rate_is_per_token():
 
 def test_same_seed_same_result_different_seed_different():
     ids, special = make_batch(50, 64, seed=11)
-    kwargs = dict(vocab_size=VOCAB, mask_token_id=MASK_ID)
     for scheme in ("bernoulli", "exact"):
         a = mask_with(ids, special, scheme=scheme, generator=5)
         b = mask_with(ids, special, scheme=scheme, generator=5)

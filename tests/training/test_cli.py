@@ -12,6 +12,8 @@ from helpers.text import corpus
 from helpers.training.cli import split_held_out
 from helpers.training import cli, pretraining
 
+from cli_interrupts import interrupt_after  # tests/ is on sys.path (conftest.py)
+
 FAST = ["--preset", "tiny", "--steps", "2", "--num-documents", "40", "--eval-every", "2", "--no-progress"]
 
 
@@ -208,24 +210,6 @@ def test_a_better_checkpoint_is_not_replaced_without_force(capsys, tmp_path, fak
     # a worse checkpoint there is simply replaced
     worse = fake_checkpoint(tmp_path / "worse.pt", 0.0, 0.0)
     assert run(capsys, "--out", worse)[0] == 0 and read_checkpoint_metadata(worse)["steps"] == 2
-
-
-def interrupt_after(steps: int, monkeypatch):
-    """Make the command's training raise KeyboardInterrupt (as Ctrl-C does) during step ``steps + 1``."""
-    real = cli.pretrain
-
-    def pretrain_then_ctrl_c(*args, **kwargs):
-        calls = []
-
-        def mask_fn(input_ids, special_tokens_mask, *, vocab_size, mask_token_id, generator):
-            calls.append(1)
-            if len(calls) > steps:
-                raise KeyboardInterrupt
-            masked = pretraining.mask_tokens(input_ids, special_tokens_mask, vocab_size=vocab_size,
-                                             mask_token_id=mask_token_id, generator=generator)
-            return masked.input_ids, masked.labels
-        return real(*args, mask_fn=mask_fn, **kwargs)
-    monkeypatch.setattr(cli, "pretrain", pretrain_then_ctrl_c)
 
 
 def test_ctrl_c_saves_what_was_trained_and_resume_counts_on(capsys, tmp_path, monkeypatch):

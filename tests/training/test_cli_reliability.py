@@ -17,6 +17,8 @@ from helpers.paths import REPOSITORY_DIR
 from helpers.text import corpus
 from helpers.training import cli, pretraining
 
+from cli_interrupts import interrupt_after  # tests/ is on sys.path (conftest.py)
+
 FAST = ["--preset", "tiny", "--steps", "2", "--num-documents", "40", "--eval-every", "2", "--no-progress"]
 
 
@@ -43,24 +45,6 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("pretrain() was called: the mistake was not caught before training")
     monkeypatch.setattr(cli, "pretrain", refuse)
-
-
-def interrupt_after(steps: int, monkeypatch):
-    """Ctrl-C (KeyboardInterrupt) while drawing the batch of step ``steps + 1``."""
-    real = cli.pretrain
-
-    def pretrain_then_ctrl_c(*args, **kwargs):
-        calls = []
-
-        def mask_fn(input_ids, special_tokens_mask, *, vocab_size, mask_token_id, generator):
-            calls.append(1)
-            if len(calls) > steps:
-                raise KeyboardInterrupt
-            masked = pretraining.mask_tokens(input_ids, special_tokens_mask, vocab_size=vocab_size,
-                                             mask_token_id=mask_token_id, generator=generator)
-            return masked.input_ids, masked.labels
-        return real(*args, mask_fn=mask_fn, **kwargs)
-    monkeypatch.setattr(cli, "pretrain", pretrain_then_ctrl_c)
 
 
 def fake_checkpoint(path, story_tokenizer, tiny_model, **metadata):
